@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.bayesbg-installed
 .PHONY: demo test test-slow lint setup doctor bench clean
 
 demo: setup
-	$(PY) -m bayesbg demo
+	$(PY) -m bayesbg demo --overwrite
 
 test: setup
 	$(PY) -m pytest -m "not slow"

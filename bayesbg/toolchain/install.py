@@ -231,7 +231,8 @@ def setup_cmdstan(
     with _lock(root / ".setup.lock"):
         if is_complete(target) and not force:
             if echo:
-                print(f"bayesbg CmdStan {CMDSTAN_VERSION} already set up at {target}; nothing to do")
+                print(f"bayesbg CmdStan {CMDSTAN_VERSION} already set up at {target}; "
+                      "nothing to do")
             return SetupResult(target, False, time.perf_counter() - start, "pypi")
         httpstan = httpstan_dir()
         free = shutil.disk_usage(root).free

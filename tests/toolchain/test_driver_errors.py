@@ -58,7 +58,7 @@ def test_bad_init_file(test_model, tmp_path):
 
 def test_unknown_argument_is_one_line_error(test_model, tmp_path):
     model = test_model("beta_binomial")
-    out = _run(model, "method=sample", "num_samplez=10", f"output", f"file={tmp_path}/o.csv")
+    out = _run(model, "method=sample", "num_samplez=10", "output", f"file={tmp_path}/o.csv")
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "num_samplez=10" in lines[0]

@@ -1,0 +1,5 @@
+"""``python -m bayesbg``: the ``bayesbg`` command line."""
+
+from bayesbg.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,177 @@
+"""The ``bayesbg`` command: subcommands that each call one library function.
+
+``bayesbg setup`` builds the Stan toolchain, ``bayesbg doctor`` reports on it,
+``bayesbg compile`` fills the model cache, ``bayesbg demo`` simulates and fits a small
+dataset. Exit status 0 on success,
+1 on an error (printed to stderr), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bayesbg import __version__
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger(__name__)
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``bayesbg`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        Exit status: 0 success, 1 error, 2 usage error.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.log_level)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print(f"bayesbg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (RuntimeError, OSError, ValueError) as err:
+        # CmdStanNotFoundError and StanRunError are RuntimeErrors, FileExistsError an OSError
+        log.debug("bayesbg %s failed", args.command, exc_info=True)
+        print(f"bayesbg {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with all subcommands.
+
+    Returns
+    -------
+    parser : `argparse.ArgumentParser`
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--log-level", default="WARNING", type=str.upper, choices=_LOG_LEVELS,
+        help="logging threshold (default: WARNING)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="bayesbg",
+        description="Bayesian analysis of background-dominated hard-X-ray and soft-gamma-ray\n"
+        "data (COSI, INTEGRAL/ISGRI) with Stan.",
+        epilog="examples:\n  bayesbg setup\n  bayesbg doctor\n  bayesbg compile\n"
+        "  bayesbg demo --seed 3\n\n"
+        "Run `bayesbg <command> --help` for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bayesbg {__version__}")
+    parser.set_defaults(log_level="WARNING")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    setup = commands.add_parser(
+        "setup", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="build the CmdStan toolchain from PyPI packages",
+        description="Build a CmdStan-compatible installation from the httpstan wheel\n"
+        "(or install the official CmdStan with --official), used by every fit.",
+        epilog="example:\n  bayesbg setup\n  bayesbg setup --dir /opt/bayesbg-cmdstan --force",
+    )
+    setup.add_argument("--dir", type=Path, default=None, metavar="PATH",
+                       help="where to build (default: $BAYESBG_CMDSTAN or the bayesbg cache)")
+    setup.add_argument("--official", action="store_true",
+                       help="install the official CmdStan with cmdstanpy (needs GitHub access)")
+    setup.add_argument("--force", action="store_true", help="rebuild even if one exists")
+    setup.set_defaults(handler=_setup)
+
+    doctor = commands.add_parser(
+        "doctor", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="report which CmdStan is used and whether models compile",
+        description="Report on the Stan toolchain: which CmdStan is used and why,\n"
+        "versions, and whether bayesbg's Stan programs compile.",
+        epilog="example:\n  bayesbg doctor",
+    )
+    doctor.set_defaults(handler=_doctor)
+
+    compile_ = commands.add_parser(
+        "compile", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="compile bayesbg's Stan programs into the model cache",
+        description="Compile Stan programs of stan_models/ into the model cache\n"
+        "($BAYESBG_CACHE_DIR/models); unchanged programs are not recompiled.",
+        epilog="example:\n  bayesbg compile\n  bayesbg compile template_fit --threads",
+    )
+    compile_.add_argument("models", nargs="*", metavar="MODEL",
+                          help="program names without .stan (default: all in stan_models/)")
+    compile_.add_argument("--threads", action="store_true",
+                          help="compile with STAN_THREADS (for reduce_sum)")
+    compile_.set_defaults(handler=_compile)
+
+    demo = commands.add_parser(
+        "demo", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="simulate a small dataset with known truth, fit it, print a summary",
+        description="Simulate 300 bins with 2 sky templates and 3 background blocks, fit\n"
+        "them with NUTS, print the posterior summary against the truth and the sampler\n"
+        "diagnostics, and write a run directory (summary.json, posterior.nc, config, CSVs).",
+        epilog="example:\n  bayesbg demo --seed 3 --run-dir runs/demo-3 --overwrite",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    demo.add_argument("--run-dir", type=Path, default=None, metavar="PATH",
+                      help="run directory to write (default: runs/demo-<seed>)")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace an existing run directory")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from bayesbg.toolchain import setup_cmdstan
+
+    result = setup_cmdstan(args.dir, official=args.official, force=args.force)
+    if result.built:
+        print(f"CmdStan ready at {result.path}")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bayesbg.toolchain import doctor_report
+
+    print(doctor_report())
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from bayesbg.stan import compile_model, stan_model_file, stan_models_dir
+
+    names = args.models or sorted(p.stem for p in stan_models_dir().glob("*.stan"))
+    if not names:
+        print(f"no Stan programs in {stan_models_dir()}")
+        return 0
+    for name in names:
+        model = compile_model(stan_model_file(name), threads=args.threads)
+        print(f"{name}: {model.exe_file}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bayesbg.demo import run_demo
+
+    run_demo(seed=args.seed, run_dir=args.run_dir, overwrite=args.overwrite)
+    return 0
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level), format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger().setLevel(getattr(logging, level))
+    # cmdstanpy logs every chain start/finish at INFO; keep it quiet unless debugging
+    cmdstanpy_level = logging.DEBUG if level == "DEBUG" else max(getattr(logging, level),
+                                                                 logging.WARNING)
+    logging.getLogger("cmdstanpy").setLevel(cmdstanpy_level)

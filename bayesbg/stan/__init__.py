@@ -1,0 +1,57 @@
+"""Stan run layer: compile cache, sampling and optimisation, InferenceData, diagnostics,
+run directories.
+
+Examples
+--------
+>>> from bayesbg.stan import compile_model, sample, stan_model_file  # doctest: +SKIP
+>>> model = compile_model(stan_model_file("template_fit"))  # doctest: +SKIP
+>>> fit = sample(model, data, seed=1)  # doctest: +SKIP
+"""
+
+from bayesbg.stan.compile import (
+    cache_dir,
+    compile_model,
+    model_cache_key,
+    stan_model_file,
+    stan_models_dir,
+)
+from bayesbg.stan.diagnostics import Check, Diagnostics, Thresholds, diagnose
+from bayesbg.stan.errors import SamplerWarning, StanRunError
+from bayesbg.stan.inference import to_inference_data
+from bayesbg.stan.run import PRIOR_SWITCH, OptimizeResult, generate_quantities, optimize, sample
+from bayesbg.stan.rundir import (
+    RunDirectory,
+    check_run_dir,
+    load_run,
+    sha256_stan_data,
+    sha256_stan_program,
+    write_run_dir,
+)
+from bayesbg.stan.summary import parameter_summary
+
+__all__ = [
+    "PRIOR_SWITCH",
+    "Check",
+    "Diagnostics",
+    "OptimizeResult",
+    "RunDirectory",
+    "SamplerWarning",
+    "StanRunError",
+    "Thresholds",
+    "cache_dir",
+    "check_run_dir",
+    "compile_model",
+    "diagnose",
+    "generate_quantities",
+    "load_run",
+    "model_cache_key",
+    "optimize",
+    "parameter_summary",
+    "sample",
+    "sha256_stan_data",
+    "sha256_stan_program",
+    "stan_model_file",
+    "stan_models_dir",
+    "to_inference_data",
+    "write_run_dir",
+]

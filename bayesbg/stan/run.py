@@ -1,0 +1,279 @@
+"""Run a compiled Stan model: NUTS sampling, optimisation, generated quantities.
+
+Thin wrappers over :class:`cmdstanpy.CmdStanModel` methods that require an explicit
+seed, take cmdstanpy's keyword names (so ``**SamplerConfig().to_kwargs()`` applies), and
+turn cmdstanpy failures into :class:`~bayesbg.stan.StanRunError` with the command and the
+console tail.
+
+Maximum likelihood versus MAP
+-----------------------------
+bayesbg programs carry a data switch ``int<lower=0, upper=1> use_priors`` (see
+``stan_models/template_fit.stan``): with ``use_priors = 0`` the ``model`` block adds no
+prior terms. :func:`optimize` then returns
+
+- the **maximum-likelihood** estimate when ``use_priors = 0`` and ``jacobian=False``
+  (CmdStan optimises the log density on the constrained scale without the Jacobian of
+  the constraining transforms, so a flat prior leaves the likelihood alone);
+- the **MAP** (posterior mode) otherwise: ``use_priors = 1`` (or no switch in the data)
+  with ``jacobian=False`` gives the mode of the posterior density of the constrained
+  parameters; ``jacobian=True`` gives the mode on the unconstrained scale (the point a
+  Laplace approximation is centred on).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cmdstanpy
+import numpy as np
+from numpy.typing import NDArray
+
+from bayesbg.stan.errors import StanRunError
+
+__all__ = [
+    "PRIOR_SWITCH",
+    "OptimizeResult",
+    "generate_quantities",
+    "optimize",
+    "sample",
+]
+
+log = logging.getLogger(__name__)
+
+PRIOR_SWITCH = "use_priors"
+"""Name of the data variable that turns a program's priors on (1) or off (0)."""
+
+_MAX_SEED = 2**32 - 1
+
+
+def sample(
+    model: cmdstanpy.CmdStanModel,
+    data: Mapping[str, Any],
+    *,
+    seed: int,
+    chains: int = 4,
+    parallel_chains: int | None = None,
+    threads_per_chain: int = 1,
+    iter_warmup: int = 1000,
+    iter_sampling: int = 1000,
+    **kwargs: Any,
+) -> cmdstanpy.CmdStanMCMC:
+    """Draw from the posterior with NUTS (CmdStan ``sample``).
+
+    Parameters
+    ----------
+    model : `cmdstanpy.CmdStanModel`
+        Compiled model, e.g. from `bayesbg.stan.compile_model`.
+    data : mapping
+        Stan data, ``{name: value}`` matching the program's ``data`` block.
+    seed : int
+        Random seed in [0, 2**32 - 1]; required, so every run is reproducible.
+    chains : int
+        Number of chains. Default is 4.
+    parallel_chains : int, optional
+        Chains run at once; default ``min(chains, cpu_count)``.
+    threads_per_chain : int
+        Threads per chain (``reduce_sum``; the model must be compiled with threads).
+        Default is 1.
+    iter_warmup, iter_sampling : int
+        Warm-up and kept iterations per chain. Default is 1000 each.
+    **kwargs
+        Any other keyword of :meth:`cmdstanpy.CmdStanModel.sample` (``inits``,
+        ``adapt_delta``, ``max_treedepth``, ``output_dir``, ...). ``show_progress``
+        defaults to False.
+
+    Returns
+    -------
+    fit : `cmdstanpy.CmdStanMCMC`
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` is missing or out of range.
+    StanRunError
+        If CmdStan fails (the message holds the command and the console tail).
+    """
+    _check_seed(seed)
+    kwargs.setdefault("show_progress", False)
+    log.info("sampling %s: %d chains, %d + %d iterations, seed %d", model.name, chains,
+             iter_warmup, iter_sampling, seed)
+    try:
+        return model.sample(
+            data=dict(data),
+            seed=int(seed),
+            chains=chains,
+            parallel_chains=parallel_chains,
+            threads_per_chain=threads_per_chain,
+            iter_warmup=iter_warmup,
+            iter_sampling=iter_sampling,
+            **kwargs,
+        )
+    except RuntimeError as err:
+        raise StanRunError.from_cmdstanpy(f"sampling {model.name}", err) from err
+
+
+@dataclass(frozen=True, eq=False)
+class OptimizeResult:
+    """A point estimate from :func:`optimize` and the log-likelihood at it.
+
+    Attributes
+    ----------
+    kind : str
+        ``"maximum likelihood"`` or ``"MAP"`` (see the module docstring).
+    estimate : dict of str to `numpy.ndarray`
+        Every Stan variable (parameters, transformed parameters, generated quantities)
+        at the optimum, in the program's units.
+    log_likelihood : float
+        ``sum(log_lik)`` at the optimum: the full log-likelihood ``ln L`` (natural log)
+        when ``log_lik`` holds complete pointwise log-probabilities.
+    n_parameters : int
+        Number of scalar parameters (the ``parameters`` block), ``k`` in AIC/BIC.
+    n_observations : int
+        Number of pointwise ``log_lik`` terms, ``n`` in BIC.
+    fit : `cmdstanpy.CmdStanMLE`
+        The cmdstanpy result.
+    """
+
+    kind: str
+    estimate: dict[str, NDArray[np.float64]]
+    log_likelihood: float
+    n_parameters: int
+    n_observations: int
+    fit: cmdstanpy.CmdStanMLE = field(repr=False)
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion, ``2 k - 2 ln L``."""
+        return 2.0 * self.n_parameters - 2.0 * self.log_likelihood
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion, ``k ln n - 2 ln L``."""
+        return self.n_parameters * math.log(self.n_observations) - 2.0 * self.log_likelihood
+
+
+def optimize(
+    model: cmdstanpy.CmdStanModel,
+    data: Mapping[str, Any],
+    *,
+    seed: int,
+    jacobian: bool = False,
+    log_likelihood: str = "log_lik",
+    **kwargs: Any,
+) -> OptimizeResult:
+    """Find the maximum-likelihood or MAP estimate (CmdStan ``optimize``, L-BFGS).
+
+    Which one is returned depends on the data switch ``use_priors`` and on ``jacobian``;
+    see the module docstring. For maximum likelihood pass data with ``use_priors = 0``,
+    e.g. ``BinnedCounts.to_stan_data(use_priors=False)``.
+
+    Parameters
+    ----------
+    model : `cmdstanpy.CmdStanModel`
+        Compiled model.
+    data : mapping
+        Stan data.
+    seed : int
+        Random seed (used for initial values and generated-quantity draws).
+    jacobian : bool
+        Include the Jacobian of the constraining transforms. Default is False.
+    log_likelihood : str
+        Name of the pointwise log-likelihood variable. Default is ``"log_lik"``.
+    **kwargs
+        Other keywords of :meth:`cmdstanpy.CmdStanModel.optimize` (``inits``,
+        ``algorithm``, ``iter``, ...).
+
+    Returns
+    -------
+    result : `OptimizeResult`
+        Estimate, ``log_likelihood`` = sum of ``log_lik`` at the optimum, ``aic``, ``bic``.
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` is missing or the program has no ``log_likelihood`` variable.
+    StanRunError
+        If CmdStan fails.
+    """
+    _check_seed(seed)
+    switch = data.get(PRIOR_SWITCH)
+    kind = "maximum likelihood" if (switch == 0 and not jacobian) else "MAP"
+    log.info("optimising %s (%s), seed %d", model.name, kind, seed)
+    try:
+        mle = model.optimize(data=dict(data), seed=int(seed), jacobian=jacobian, **kwargs)
+    except RuntimeError as err:
+        raise StanRunError.from_cmdstanpy(f"optimising {model.name}", err) from err
+    estimate = {name: np.asarray(value) for name, value in mle.stan_variables().items()}
+    if log_likelihood not in estimate:
+        raise ValueError(
+            f"log_likelihood: variable {log_likelihood!r} not in the output of {model.name}; "
+            f"found {sorted(estimate)}"
+        )
+    pointwise = estimate[log_likelihood]
+    parameters = model.src_info().get("parameters", {})
+    n_parameters = int(sum(np.size(estimate[name]) for name in parameters))
+    return OptimizeResult(
+        kind=kind,
+        estimate=estimate,
+        log_likelihood=float(np.sum(pointwise)),
+        n_parameters=n_parameters,
+        n_observations=int(np.size(pointwise)),
+        fit=mle,
+    )
+
+
+def generate_quantities(
+    model: cmdstanpy.CmdStanModel,
+    data: Mapping[str, Any],
+    previous_fit: cmdstanpy.CmdStanMCMC,
+    *,
+    seed: int,
+    **kwargs: Any,
+) -> cmdstanpy.CmdStanGQ:
+    """Re-run ``generated quantities`` over the draws of a previous fit.
+
+    Use it for posterior predictive draws on new data (e.g. another binning) without
+    resampling.
+
+    Parameters
+    ----------
+    model : `cmdstanpy.CmdStanModel`
+        Compiled model with the same ``parameters`` block as ``previous_fit``.
+    data : mapping
+        Stan data for the new quantities.
+    previous_fit : `cmdstanpy.CmdStanMCMC`
+        Draws to evaluate the quantities at.
+    seed : int
+        Random seed for the ``_rng`` calls.
+    **kwargs
+        Other keywords of :meth:`cmdstanpy.CmdStanModel.generate_quantities`.
+
+    Returns
+    -------
+    gq : `cmdstanpy.CmdStanGQ`
+
+    Raises
+    ------
+    StanRunError
+        If CmdStan fails.
+    """
+    _check_seed(seed)
+    try:
+        return model.generate_quantities(
+            data=dict(data), previous_fit=previous_fit, seed=int(seed), **kwargs
+        )
+    except RuntimeError as err:
+        raise StanRunError.from_cmdstanpy(f"generating quantities of {model.name}", err) from err
+
+
+def _check_seed(seed: Any) -> None:
+    if seed is None:
+        raise ValueError("seed: an explicit integer seed is required, found None")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed: expected an integer, found {seed!r}")
+    if not 0 <= int(seed) <= _MAX_SEED:
+        raise ValueError(f"seed: expected an integer in [0, {_MAX_SEED}], found {seed}")
