@@ -133,6 +133,7 @@ def compile_model(
     cpp_options: Mapping[str, Any] | None = None,
     stanc_options: Mapping[str, Any] | None = None,
     include_paths: Sequence[str | Path] | None = None,
+    user_header: str | Path | None = None,
     cache: str | Path | None = None,
 ) -> cmdstanpy.CmdStanModel:
     """Compile a Stan program, or load it from the cache if it was compiled before.
@@ -152,6 +153,10 @@ def compile_model(
     include_paths : sequence of path, optional
         Directories searched for ``#include`` files. Default is ``<program dir>/functions``
         (``stan_models/functions/*.stanfunctions``).
+    user_header : str or `~pathlib.Path`, optional
+        C++ header defining functions the program declares without a body (e.g.
+        ``stan_models/functions/populated_bins_loglik.hpp``); compiles with stanc's
+        ``--allow-undefined``. Its text is part of the cache key.
     cache : str or `~pathlib.Path`, optional
         Cache root; default is :func:`cache_dir`. Models go to ``<cache>/models/<key>/``.
 
@@ -180,6 +185,14 @@ def compile_model(
 
     installation = _cmdstan_id(cmdstan)
     includes = _resolve_includes(stan_file, _include_dirs(stan_file, include_paths))
+    header_relative = None
+    if user_header is not None:
+        header = Path(user_header).resolve()
+        if not header.is_file():
+            raise FileNotFoundError(f"user_header: {header} does not exist")
+        header_relative = f"user_header/{header.name}"
+        includes = [*includes, (header_relative, header)]
+        stanc = {**stanc, "allow-undefined": True}
     key, material = _key(stan_file, includes, stanc, cpp, installation)
     models = Path(cache).expanduser() if cache is not None else cache_dir()
     models = models / "models"
@@ -188,6 +201,8 @@ def compile_model(
     exe_file = target / stan_file.stem
     key_file = target / "key.json"
     stanc_with_includes = {**stanc, "include-paths": [str(target / "include")]}
+    if header_relative is not None:  # the copy in the cache, not part of the key
+        cpp = {**cpp, "USER_HEADER": str(target / "include" / header_relative)}
 
     with _locked(models / f"{key[:20]}.lock"):
         if _is_finished(key_file, key) and exe_file.is_file():

@@ -30,11 +30,15 @@ def test_model(cmdstan_dir: Path) -> Callable[..., cmdstanpy.CmdStanModel]:
     """
     models: dict[tuple[str, bool], cmdstanpy.CmdStanModel] = {}
 
-    def get(name: str, threads: bool = False) -> cmdstanpy.CmdStanModel:
+    def get(name: str, threads: bool = False, user_header: str | None = None
+            ) -> cmdstanpy.CmdStanModel:
         if (name, threads) not in models:
             source = STAN_DIR / f"{name}.stan"
+            header = (STAN_DIR / user_header) if user_header else None
             key = hashlib.sha256(
-                source.read_bytes() + f"|{threads}|{cmdstan_dir}".encode()
+                source.read_bytes()
+                + (header.read_bytes() if header else b"")
+                + f"|{threads}|{cmdstan_dir}".encode()
             ).hexdigest()[:16]
             target_dir = cache_dir() / "test-models" / key
             target_dir.mkdir(parents=True, exist_ok=True)
@@ -42,7 +46,12 @@ def test_model(cmdstan_dir: Path) -> Callable[..., cmdstanpy.CmdStanModel]:
             if not target.exists():
                 shutil.copy2(source, target)
             cpp = {"STAN_THREADS": "true"} if threads else None
-            models[(name, threads)] = cmdstanpy.CmdStanModel(stan_file=target, cpp_options=cpp)
+            extra = {}
+            if header:
+                extra = {"stanc_options": {"allow-undefined": True}, "user_header": str(header)}
+            models[(name, threads)] = cmdstanpy.CmdStanModel(
+                stan_file=target, cpp_options=cpp, **extra
+            )
         return models[(name, threads)]
 
     return get

@@ -252,3 +252,12 @@ def test_from_cmdstanpy_groups(test_model):
     assert int(idata.sample_stats["diverging"].sum()) == 0
     loo = az.loo(idata)
     assert np.isfinite(loo.elpd_loo)
+
+
+def test_allow_undefined_with_user_header(test_model):
+    """A function declared in Stan and defined in C++ (USER_HEADER) is linked and used."""
+    model = test_model("external_twice", user_header="external_twice_header.hpp")
+    fit = model.sample(data={"y": 3.0}, chains=2, seed=17, show_progress=False)
+    # y ~ normal(2 mu, 1) with mu ~ normal(0, 10): posterior mean of mu = 1.5 / (1 + 1/400)
+    mu = fit.stan_variable("mu")
+    assert mu.mean() == pytest.approx(1.5 / (1 + 1 / 400), abs=4 * 0.5 / np.sqrt(len(mu) / 2))
