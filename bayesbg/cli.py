@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true",
                       help="replace an existing run directory")
     demo.set_defaults(handler=_demo)
+
+    from bayesbg.report.cli import register as register_report  # noqa: PLC0415
+
+    register_report(commands, common)
     return parser
 
 

@@ -1,0 +1,85 @@
+"""``bayesbg runs``: an index of run directories with their status at a glance."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["RunInfo", "list_runs", "runs_table"]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One line of the run index."""
+
+    path: Path  #: the run directory
+    run_type: str  #: model or run type recorded in summary.json
+    created: str  #: creation time, UTC
+    key_result: str  #: first parameter's posterior mean +- sd
+    diagnostics: str  #: "pass", "FAIL: <checks>" or "unknown"
+
+
+def _key_result(parameters: object) -> str:
+    if isinstance(parameters, dict) and parameters:
+        name, values = next(iter(parameters.items()))
+        if isinstance(values, dict) and "mean" in values and "sd" in values:
+            return f"{name} = {values['mean']:.4g} +- {values['sd']:.2g}"
+    return ""
+
+
+def _status(diagnostics: object) -> str:
+    if not isinstance(diagnostics, dict) or "passed" not in diagnostics:
+        return "unknown"
+    if diagnostics["passed"]:
+        return "pass"
+    checks = diagnostics.get("checks", {})
+    failed = [name for name, check in checks.items()
+              if isinstance(check, dict) and check.get("passed") is False]
+    return "FAIL: " + ", ".join(failed) if failed else "FAIL"
+
+
+def list_runs(directory: str | Path = "runs") -> list[RunInfo]:
+    """Finished run directories (those with a ``summary.json``) below ``directory``.
+
+    Parameters
+    ----------
+    directory : path
+        Searched recursively; hidden (partial) directories are skipped.
+
+    Returns
+    -------
+    list of RunInfo
+        Newest first.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(f"directory: {root} does not exist")
+    infos = []
+    for summary_file in root.rglob("summary.json"):
+        run = summary_file.parent
+        if any(part.startswith(".") for part in run.relative_to(root).parts):
+            continue
+        try:
+            summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            infos.append(RunInfo(run, "?", "?", "unreadable summary.json", "unknown"))
+            continue
+        infos.append(RunInfo(
+            path=run,
+            run_type=str(summary.get("run_type", summary.get("model", "?"))),
+            created=str(summary.get("created_utc", "?")),
+            key_result=_key_result(summary.get("parameters")),
+            diagnostics=_status(summary.get("diagnostics")),
+        ))
+    return sorted(infos, key=lambda info: info.created, reverse=True)
+
+
+def runs_table(infos: list[RunInfo]) -> pd.DataFrame:
+    """The index as a table for printing."""
+    return pd.DataFrame(
+        [{"run": str(i.path), "type": i.run_type, "created (UTC)": i.created,
+          "key result": i.key_result, "diagnostics": i.diagnostics} for i in infos]
+    )
