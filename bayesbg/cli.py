@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bayesbg.report.cli import register as register_report  # noqa: PLC0415
 
     register_report(commands, common)
+    from bayesbg.spectra.cli import register as register_spectrum  # noqa: PLC0415
+
+    register_spectrum(commands, common)
     return parser
 
 

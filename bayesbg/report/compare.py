@@ -9,7 +9,8 @@ at the maximum of the likelihood:
 
 with k the number of parameters and n the number of pointwise log-likelihood terms.
 ``ln L_max`` is the maximum-likelihood value a run recorded (``max_log_likelihood`` in
-``summary.json``, from an optimisation) or, failing that, the largest total
+``summary.json``, or ``max_likelihood.log_likelihood`` with its ``n_parameters``, from
+an optimisation) or, failing that, the largest total
 log-likelihood over the posterior draws (a lower bound, flagged in the table).
 Runs whose observed data differ are refused: their log-likelihoods are not comparable.
 """
@@ -213,9 +214,12 @@ def compare_runs(run_dirs: list[str | Path], *, names: list[str] | None = None
         n_obs = int(np.prod([log_lik.sizes[d] for d in pointwise_dims]))
         totals = log_lik.sum(dim=pointwise_dims).values
         summary = run.summary
-        n_par = int(summary.get("n_parameters", len(summary.get("parameters", {}))))
-        if summary.get("max_log_likelihood") is not None:
-            lnl, source = float(summary["max_log_likelihood"]), "optimum"
+        optimum = summary.get("max_likelihood") or {}  # {"log_likelihood", "n_parameters"}
+        n_par = int(optimum.get("n_parameters", summary.get(
+            "n_parameters", len(summary.get("parameters", {})))))
+        recorded = optimum.get("log_likelihood", summary.get("max_log_likelihood"))
+        if recorded is not None:
+            lnl, source = float(recorded), "optimum"
         else:
             lnl, source = float(np.max(totals)), "best draw"
             messages.append(f"{label}: no maximum-likelihood value recorded; AIC/BIC use the "

@@ -215,7 +215,8 @@ def optimize(
         )
     pointwise = estimate[log_likelihood]
     parameters = model.src_info().get("parameters", {})
-    n_parameters = int(sum(np.size(estimate[name]) for name in parameters))
+    # cmdstanpy leaves zero-size variables out of its output: they count as 0.
+    n_parameters = int(sum(np.size(estimate[name]) for name in parameters if name in estimate))
     return OptimizeResult(
         kind=kind,
         estimate=estimate,

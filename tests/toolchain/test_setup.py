@@ -107,7 +107,8 @@ def test_installation_is_cmdstanpy_compatible(cmdstan_dir):
     cmdstanpy.utils.validate_cmdstan_path(str(cmdstan_dir))
     assert cmdstanpy.utils.cmdstan_version() == (2, 35)
     version = subprocess.run(
-        ["make", "--no-print-directory", "print-CMDSTAN_VERSION"], cwd=cmdstan_dir, capture_output=True, text=True
+        ["make", "--no-print-directory", "print-CMDSTAN_VERSION"],
+        cwd=cmdstan_dir, capture_output=True, text=True,
     )
     assert version.stdout.strip() == "CMDSTAN_VERSION = 2.35.0"
     for tool in ("stanc", "stansummary", "diagnose"):

@@ -1,0 +1,431 @@
+"""Fit spectra in Crab units with ``spectral_fit.stan``: NUTS, maximum likelihood, tables.
+
+`fit_spectrum` samples the posterior (DOMAIN.md section 4), finds the maximum likelihood
+(priors off, started from the posterior medians) for AIC and BIC, computes chi2 at the
+posterior median, and writes a run directory (`bayesbg.stan.write_run_dir`) with
+``spectrum_table.txt`` and the figure ``spectrum.png`` added beside it.
+`spectral_table` lays results out like [ISGRI] Tables 2 and 3.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import cmdstanpy
+import numpy as np
+import pandas as pd
+
+from bayesbg.config import SamplerConfig
+from bayesbg.spectra.data import SpectralData
+from bayesbg.spectra.likelihood import ChiSquare, Prepared, chi_square, prepare
+from bayesbg.spectra.spec import SpectralModel
+from bayesbg.stan import (
+    Diagnostics,
+    OptimizeResult,
+    StanRunError,
+    check_run_dir,
+    compile_model,
+    diagnose,
+    parameter_summary,
+    sample,
+    sha256_stan_data,
+    sha256_stan_program,
+    stan_model_file,
+    to_inference_data,
+    write_run_dir,
+)
+
+__all__ = [
+    "SpectralFitResult",
+    "fit_spectrum",
+    "posterior_median",
+    "spectral_fit_model",
+    "spectral_table",
+]
+
+log = logging.getLogger(__name__)
+
+TABLE_FILE = "spectrum_table.txt"
+FIGURE_FILE = "spectrum.png"
+
+
+@dataclass(frozen=True, eq=False)
+class SpectralFitResult:
+    """Outcome of `fit_spectrum`.
+
+    Attributes
+    ----------
+    model : `SpectralModel`
+    data : `SpectralData`
+    prepared : `bayesbg.spectra.likelihood.Prepared`
+        Stan data, quadrature and IPM table used.
+    inference_data : `arviz.InferenceData`
+        ``posterior`` holds ``flux`` (over ``component``), ``flux_total``,
+        ``flux_fraction``, ``cross_norm`` (over ``dataset``), one variable per shape
+        parameter named ``<component>.<parameter>``, ``model_mcrab`` and
+        ``component_mcrab``; ``log_likelihood`` holds ``log_lik`` (over ``band``).
+    summary : `pandas.DataFrame`
+        `bayesbg.stan.parameter_summary` of the parameters (with ``truth`` if given).
+    diagnostics : `bayesbg.stan.Diagnostics`
+    chi_square : `bayesbg.spectra.likelihood.ChiSquare`
+        chi2 at the posterior median, dof, p-value.
+    max_likelihood : `bayesbg.stan.OptimizeResult` or None
+        Maximum-likelihood point with ``log_likelihood``, ``aic``, ``bic``.
+    seed : int
+    config : `bayesbg.config.SamplerConfig`
+    run_dir : `~pathlib.Path` or None
+    fit : `cmdstanpy.CmdStanMCMC`
+    """
+
+    model: SpectralModel
+    data: SpectralData
+    prepared: Prepared
+    inference_data: az.InferenceData
+    summary: pd.DataFrame
+    diagnostics: Diagnostics
+    chi_square: ChiSquare
+    max_likelihood: OptimizeResult | None
+    seed: int
+    config: SamplerConfig
+    run_dir: Path | None
+    fit: cmdstanpy.CmdStanMCMC = field(repr=False)
+
+    def median(self) -> dict[str, Any]:
+        """Posterior medians as ``{"<component>.<parameter>": value, "cross_norm": ...}``."""
+        return posterior_median(self.inference_data, self.model)
+
+    def table(self) -> pd.DataFrame:
+        """This fit as a one-column [ISGRI]-style table (`spectral_table`)."""
+        return spectral_table({"fit": self})
+
+
+def spectral_fit_model() -> cmdstanpy.CmdStanModel:
+    """The compiled ``stan_models/spectral_fit.stan`` (cached).
+
+    Returns
+    -------
+    model : `cmdstanpy.CmdStanModel`
+    """
+    return compile_model(stan_model_file("spectral_fit"))
+
+
+def posterior_median(idata: az.InferenceData, model: SpectralModel) -> dict[str, Any]:
+    """Posterior medians of fluxes, shapes and cross-normalisations, by label.
+
+    Parameters
+    ----------
+    idata : `arviz.InferenceData`
+    model : `SpectralModel`
+
+    Returns
+    -------
+    values : dict
+    """
+    post = idata.posterior
+    values: dict[str, Any] = {}
+    flux = post["flux"].median(dim=("chain", "draw")).values
+    for k, name in enumerate(model.component_names):
+        values[f"{name}.flux"] = float(flux[k])
+    for label in model.free_shape_names:
+        values[label] = float(post[label].median(dim=("chain", "draw")).values)
+    values["cross_norm"] = post["cross_norm"].median(dim=("chain", "draw")).values
+    return values
+
+
+def fit_spectrum(
+    data: SpectralData,
+    model: SpectralModel,
+    *,
+    seed: int,
+    config: SamplerConfig | None = None,
+    run_dir: str | Path | None = None,
+    overwrite: bool = False,
+    truth: Mapping[str, float] | None = None,
+    stan_model: cmdstanpy.CmdStanModel | None = None,
+    max_likelihood: bool = True,
+    figure: bool = True,
+) -> SpectralFitResult:
+    """Sample the posterior of a spectral model and optionally write a run directory.
+
+    Parameters
+    ----------
+    data : `SpectralData`
+        Band values in mCrab.
+    model : `SpectralModel`
+        Components, fixed parameters, priors.
+    seed : int
+        Random seed (sampler, initial values, optimiser).
+    config : `bayesbg.config.SamplerConfig`, optional
+        Default ``SamplerConfig()``.
+    run_dir : str or `~pathlib.Path`, optional
+        Where to write the run directory. Default: nothing written.
+    overwrite : bool
+        Replace an existing run directory. Default False.
+    truth : mapping, optional
+        Known values by label (``"cutoffpl.ecut"``, ``"cutoffpl.flux"``, ...), added to
+        the summary.
+    stan_model : `cmdstanpy.CmdStanModel`, optional
+        Compiled ``spectral_fit``; default `spectral_fit_model`.
+    max_likelihood : bool
+        Also find the maximum likelihood (for AIC/BIC). Default True.
+    figure : bool
+        Write ``spectrum.png`` into the run directory. Default True.
+
+    Returns
+    -------
+    result : `SpectralFitResult`
+
+    Raises
+    ------
+    FileExistsError
+        If ``run_dir`` holds a run and ``overwrite`` is False (checked first).
+    bayesbg.stan.StanRunError
+        If CmdStan fails.
+    """
+    if not isinstance(data, SpectralData):
+        raise TypeError(f"data: expected SpectralData, found {type(data).__name__}")
+    if not isinstance(model, SpectralModel):
+        raise TypeError(f"model: expected SpectralModel, found {type(model).__name__}")
+    config = config if config is not None else SamplerConfig()
+    target = check_run_dir(run_dir, overwrite=overwrite) if run_dir is not None else None
+    stan_model = stan_model if stan_model is not None else spectral_fit_model()
+    prepared = prepare(data, model)
+    inits = _inits(prepared, chains=config.chains, seed=seed)
+    fit = sample(stan_model, prepared.stan_data, seed=seed, inits=inits, **config.to_kwargs())
+    idata = _inference_data(fit, prepared)
+    names = ["flux", *model.free_shape_names]
+    if data.n_dataset > 1:
+        names.append("cross_norm")
+    diagnostics = diagnose(idata, max_treedepth=config.max_treedepth, var_names=names)
+    summary = parameter_summary(idata, var_names=[*names, "flux_total", "flux_fraction"],
+                                truth=_truth_by_variable(truth, model))
+    median = posterior_median(idata, model)
+    chi2 = chi_square(prepared, median)
+    ml = _max_likelihood(stan_model, prepared, median, seed) if max_likelihood else None
+    written = None
+    if target is not None:
+        table = spectral_table({"fit": _Partial(model, idata, chi2, ml, data)})
+        extra = {
+            "model": "spectral_fit",
+            "spectral_model": model.expression,
+            "components": list(model.component_names),
+            "fixed": {f"{c.name}.{k}": v for c in model.components for k, v in c.fixed.items()},
+            "flux_band_kev": list(model.flux_band),
+            "datasets": list(data.dataset_names),
+            "systematic": [float(s) for s in data.systematic],
+            "chi_square": {"chi2": chi2.chi2, "dof": chi2.dof, "reduced": _finite(chi2.reduced),
+                           "p_value": _finite(chi2.p_value)},
+            "max_likelihood": None if ml is None else {
+                "log_likelihood": ml.log_likelihood, "n_parameters": ml.n_parameters,
+                "n_observations": ml.n_observations, "aic": ml.aic, "bic": ml.bic},
+        }
+        written = write_run_dir(
+            target, inference_data=idata, fit=fit, diagnostics=diagnostics, config=config,
+            seed=seed, summary_table=summary,
+            inputs={"stan_data": sha256_stan_data(prepared.stan_data),
+                    **sha256_stan_program(stan_model)},
+            overwrite=overwrite, extra=extra,
+        )
+        (written / TABLE_FILE).write_text(table.to_string() + "\n", encoding="utf-8")
+    result = SpectralFitResult(model, data, prepared, idata, summary, diagnostics, chi2, ml,
+                               seed, config, written, fit)
+    if written is not None and figure:
+        from bayesbg.spectra.figures import plot_spectrum
+
+        plot_spectrum(result, path=written / FIGURE_FILE)
+    return result
+
+
+@dataclass(frozen=True, eq=False)
+class _Partial:
+    """What `spectral_table` needs, before the result exists."""
+
+    model: SpectralModel
+    inference_data: az.InferenceData
+    chi_square: ChiSquare
+    max_likelihood: OptimizeResult | None
+    data: SpectralData
+
+
+def spectral_table(results: Mapping[str, Any], *, interval: float = 0.68) -> pd.DataFrame:
+    """Parameters, component fluxes, total, fractions and chi2 like [ISGRI] Tables 2-3.
+
+    Parameters
+    ----------
+    results : mapping of str to `SpectralFitResult`
+        One column per fit (e.g. ``{"GB": ..., "L+20": ...}``).
+    interval : float
+        Central posterior interval of the quoted errors. Default 0.68.
+
+    Returns
+    -------
+    table : `pandas.DataFrame`
+        Strings ``"median +upper -lower"``; fixed parameters as ``"value (fixed)"``;
+        fluxes in 1e-10 erg s-1 cm-2 in the flux band; last rows ``chi2_red/dof`` and
+        ``p-value`` at the posterior median.
+    """
+    q = (0.5 - interval / 2, 0.5, 0.5 + interval / 2)
+    columns: dict[str, dict[str, str]] = {}
+    for column, result in results.items():
+        model: SpectralModel = result.model
+        post = result.inference_data.posterior
+        band = f"{model.flux_band[0]:g}-{model.flux_band[1]:g} keV"
+        rows: dict[str, str] = {}
+        for k, component in enumerate(model.components):
+            for parameter in component.parameters:
+                unit = f", {parameter.unit}" if parameter.unit else ""
+                label = f"{component.name}.{parameter.name}{unit}"
+                if parameter.name in component.fixed:
+                    rows[label] = f"{component.fixed[parameter.name]:g} (fixed)"
+                else:
+                    rows[label] = _quote(post[f"{component.name}.{parameter.name}"], q)
+            rows[f"F_{component.name} ({band})"] = _quote(post["flux"][..., k], q)
+        rows[f"F_total ({band})"] = _quote(post["flux_total"], q)
+        for k, component in enumerate(model.components):
+            rows[f"F_{component.name}/F_total"] = _quote(post["flux_fraction"][..., k], q)
+        for d, name in enumerate(result.data.dataset_names[1:], start=1):
+            rows[f"C_{name}"] = _quote(post["cross_norm"][..., d], q)
+        chi2 = result.chi_square
+        rows["chi2_red/dof"] = f"{chi2.reduced:.2f}/{chi2.dof}"
+        rows["p-value"] = f"{chi2.p_value:.3g}"
+        if result.max_likelihood is not None:
+            rows["AIC (max. likelihood)"] = f"{result.max_likelihood.aic:.2f}"
+            rows["BIC (max. likelihood)"] = f"{result.max_likelihood.bic:.2f}"
+        columns[column] = rows
+    return pd.DataFrame(columns).fillna("")
+
+
+def _quote(draws: Any, q: tuple[float, float, float]) -> str:
+    values = np.asarray(draws).ravel()
+    lo, mid, hi = np.quantile(values, q)
+    digits = _digits(min(hi - mid, mid - lo))
+    return f"{mid:.{digits}f} +{hi - mid:.{digits}f} -{mid - lo:.{digits}f}"
+
+
+def _digits(error: float) -> int:
+    if not np.isfinite(error) or error <= 0:
+        return 3
+    return int(min(max(1 - np.floor(np.log10(error)), 0), 6))
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _inference_data(fit: cmdstanpy.CmdStanMCMC, prepared: Prepared) -> az.InferenceData:
+    data, model = prepared.data, prepared.model
+    stan_data = prepared.stan_data
+    constant = {k: stan_data[k] for k in ("energy_min", "energy_max", "error", "upper_limit",
+                                          "dataset", "systematic")}
+    idata = to_inference_data(
+        fit,
+        log_likelihood="log_lik",
+        posterior_predictive="value_rep",
+        observed_data={"value": data.value},
+        constant_data=constant,
+        coords={"component": list(model.component_names), "band": list(range(data.n_band)),
+                "dataset": list(data.dataset_names)},
+        dims={"flux": ["component"], "flux_fraction": ["component"],
+              "cross_norm": ["dataset"], "cross_norm_free": ["dataset_free"],
+              "model_mcrab": ["band"], "component_mcrab": ["component", "band"],
+              "log_lik": ["band"], "value_rep": ["band"], "value": ["band"],
+              "energy_min": ["band"], "energy_max": ["band"], "error": ["band"],
+              "upper_limit": ["band"], "dataset": ["band"], "systematic": ["dataset"]},
+    )
+    post = idata.posterior
+    for k, component in enumerate(model.components):
+        for i, parameter in enumerate(component.parameters):
+            if parameter.name not in component.fixed:
+                label = f"{component.name}.{parameter.name}"
+                post[label] = post["shape"][..., k, i].drop_vars(
+                    [c for c in post["shape"][..., k, i].coords if c not in ("chain", "draw")])
+    drop = [v for v in ("shape", "shape_free_value", "cross_norm_free") if v in post]
+    idata.posterior = post.drop_vars(drop)
+    return idata
+
+
+def _truth_by_variable(truth: Mapping[str, Any] | None,
+                       model: SpectralModel) -> dict[str, Any] | None:
+    if truth is None:
+        return None
+    out: dict[str, Any] = {}
+    fluxes = [truth.get(f"{name}.flux", np.nan) for name in model.component_names]
+    out["flux"] = np.asarray(fluxes, dtype=float)
+    if all(np.isfinite(fluxes)):
+        out["flux_total"] = float(np.sum(fluxes))
+        out["flux_fraction"] = np.asarray(fluxes) / np.sum(fluxes)
+    for label in model.free_shape_names:
+        if label in truth:
+            out[label] = float(truth[label])
+    if "cross_norm" in truth:
+        out["cross_norm"] = np.asarray(truth["cross_norm"], dtype=float)
+    return out
+
+
+def _inits(prepared: Prepared, *, chains: int, seed: int) -> list[dict[str, Any]]:
+    """Per-chain initial values: typical shapes jittered, fluxes from the data."""
+    generator = np.random.default_rng([int(seed), 0x5BEC])
+    data, model = prepared.data, prepared.model
+    reference = data.dataset == 0
+    detected = reference & ~data.upper_limit
+    level = np.median(np.abs(data.value[detected])) if detected.any() else 100.0
+    # 1 mCrab over 30-80 keV is ~0.106 x 1e-10 erg s-1 cm-2
+    total = max(0.106 * level, 1e-3)
+    inits = []
+    for _ in range(chains):
+        shapes = []
+        for component in model.components:
+            for parameter in component.free_parameters:
+                span = parameter.upper - parameter.lower
+                value = parameter.typical + 0.05 * span * generator.uniform(-1, 1)
+                value = min(max(value, parameter.lower + 0.01 * span),
+                            parameter.upper - 0.01 * span)
+                shapes.append(value)
+        flux = total / len(model.components) * np.exp(generator.uniform(-0.5, 0.5,
+                                                                         len(model.components)))
+        inits.append({
+            "flux": flux.tolist(),
+            "shape_free_value": shapes,
+            "cross_norm_free": np.exp(generator.uniform(-0.1, 0.1,
+                                                        data.n_dataset - 1)).tolist(),
+        })
+    return inits
+
+
+def _max_likelihood(stan_model: cmdstanpy.CmdStanModel, prepared: Prepared,
+                    median: Mapping[str, Any], seed: int) -> OptimizeResult | None:
+    data = {**prepared.stan_data, "use_priors": 0}
+    model = prepared.model
+    init = {
+        "flux": [max(median[f"{n}.flux"], 1e-6) for n in model.component_names],
+        "shape_free_value": [median[label] for label in model.free_shape_names],
+        "cross_norm_free": list(np.asarray(median["cross_norm"])[1:]),
+    }
+    try:
+        mle = stan_model.optimize(data=data, seed=int(seed), inits=init, iter=5000,
+                                  jacobian=False)
+    except RuntimeError as err:
+        warnings.warn(f"maximum-likelihood fit failed, no AIC/BIC: "
+                      f"{StanRunError.from_cmdstanpy('optimising spectral_fit', err)}",
+                      stacklevel=2)
+        return None
+    # bayesbg.stan.optimize counts parameters from the output, where cmdstanpy leaves out
+    # zero-size variables (cross_norm_free with one dataset); count them here instead
+    quiet = logging.getLogger("cmdstanpy")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # scalar-variable deprecation notices of CmdStanMLE
+    try:
+        estimate = {name: np.asarray(value) for name, value in mle.stan_variables().items()}
+    finally:
+        quiet.setLevel(level)
+    pointwise = estimate["log_lik"]
+    return OptimizeResult(kind="maximum likelihood", estimate=estimate,
+                          log_likelihood=float(np.sum(pointwise)),
+                          n_parameters=prepared.n_free, n_observations=int(pointwise.size),
+                          fit=mle)
