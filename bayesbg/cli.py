@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run directory to write (default: runs/demo-<seed>)")
     demo.add_argument("--overwrite", action="store_true",
                       help="replace an existing run directory")
+    demo.add_argument("--no-report", action="store_true",
+                      help="do not write report.html into the run directory")
     demo.set_defaults(handler=_demo)
 
     from bayesbg.report.cli import register as register_report  # noqa: PLC0415
@@ -169,7 +171,11 @@ def _compile(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from bayesbg.demo import run_demo
 
-    run_demo(seed=args.seed, run_dir=args.run_dir, overwrite=args.overwrite)
+    result = run_demo(seed=args.seed, run_dir=args.run_dir, overwrite=args.overwrite)
+    if not args.no_report and result.run_dir is not None:
+        from bayesbg.report import write_report
+
+        print(f"Report: {write_report(result.run_dir)}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Reports across runs: model comparison and the run index."""
 
 from bayesbg.report.compare import ComparisonResult, compare_runs, observed_data_digest
+from bayesbg.report.html import render_report, write_report
 from bayesbg.report.runs import RunInfo, list_runs, runs_table
 
 __all__ = [
@@ -9,5 +10,7 @@ __all__ = [
     "compare_runs",
     "list_runs",
     "observed_data_digest",
+    "render_report",
     "runs_table",
+    "write_report",
 ]

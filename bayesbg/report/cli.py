@@ -1,4 +1,4 @@
-"""``bayesbg compare`` and ``bayesbg runs``."""
+"""``bayesbg compare``, ``bayesbg report`` and ``bayesbg runs``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ __all__ = ["register"]
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add the ``compare`` and ``runs`` subcommands."""
+    """Add the ``compare``, ``report`` and ``runs`` subcommands."""
     compare = commands.add_parser(
         "compare", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="compare fits of the same data by PSIS-LOO, WAIC, AIC and BIC",
@@ -25,6 +25,18 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     compare.add_argument("--overwrite", action="store_true",
                          help="replace existing comparison files")
     compare.set_defaults(handler=_compare)
+
+    report = commands.add_parser(
+        "report", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="write a self-contained HTML report of a run directory",
+        description="Render RUN_DIR/report.html: what was run, posterior summary (with the\n"
+        "truth for simulated data), sampler checks with pass/fail and advice, trace,\n"
+        "rank and pair plots, and the run's own figures. Figures are embedded.",
+        epilog="example:\n  bayesbg report runs/demo-1 --open",
+    )
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    report.add_argument("--open", action="store_true", help="open the page in a browser")
+    report.set_defaults(handler=_report)
 
     runs = commands.add_parser(
         "runs", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -43,6 +55,18 @@ def _compare(args: argparse.Namespace) -> int:
     print(result.to_text())
     for path in result.write(args.out, overwrite=args.overwrite):
         print(f"wrote {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bayesbg.report import write_report  # noqa: PLC0415
+
+    path = write_report(args.run_dir)
+    print(f"wrote {path}")
+    if args.open:
+        import webbrowser  # noqa: PLC0415
+
+        webbrowser.open(path.resolve().as_uri())
     return 0
 
 

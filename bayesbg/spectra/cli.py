@@ -67,6 +67,8 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
                      help="run directory (default: runs/spectrum-<model>-<seed>)")
     fit.add_argument("--overwrite", action="store_true",
                      help="replace an existing run directory")
+    fit.add_argument("--no-report", action="store_true",
+                     help="do not write report.html into the run directory")
     fit.set_defaults(handler=_fit)
 
     compare = commands.add_parser(
@@ -180,6 +182,10 @@ def _fit(args: argparse.Namespace) -> int:
     print()
     print(result.diagnostics.render())
     print(f"run directory: {result.run_dir}")
+    if not args.no_report and result.run_dir is not None:
+        from bayesbg.report import write_report
+
+        print(f"report: {write_report(result.run_dir)}")
     return 0
 
 

@@ -1,0 +1,234 @@
+"""``bayesbg report RUN_DIR``: one self-contained HTML page per run directory.
+
+The page holds what was run (model, seed, versions, input hashes, configuration), the
+posterior summary (with the truth beside it for simulated data), the sampler checks with
+a pass/fail verdict and advice for each failure, trace, rank and pair plots of the key
+parameters, and the run type's own figures (PNG files in the run directory, e.g. the
+spectrum of a spectral fit). Figures are embedded as base64 PNG, so the file needs no
+network access and no other files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bayesbg.stan.rundir import CONFIG_FILE, load_run
+
+__all__ = ["ADVICE", "render_report", "write_report"]
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "report.html"
+#: Largest number of scalar parameters drawn in the trace, rank and pair plots.
+MAX_PLOTTED = 6
+
+#: What to do when a sampler check fails, by check name.
+ADVICE = {
+    "r_hat": "Chains disagree. Run longer (more warm-up and draws), check for multimodality "
+    "or a poorly identified parameter, and reparameterise if needed.",
+    "ess_bulk": "Too few effective draws for the posterior centre. Draw more iterations or "
+    "reparameterise strongly correlated parameters (a dense_e metric can help).",
+    "ess_tail": "Too few effective draws in the tails: the 5 % / 95 % quantiles are not "
+    "reliable. Draw more iterations.",
+    "divergences": "Divergent transitions bias the posterior. Raise adapt_delta (e.g. 0.95 "
+    "or 0.99) and, if they remain, reparameterise (e.g. non-centred).",
+    "treedepth": "Trajectories hit the maximum tree depth: sampling is inefficient. Raise "
+    "max_treedepth or rescale / reparameterise the parameters.",
+    "ebfmi": "Low E-BFMI: the momentum resampling explores the energy poorly, often from "
+    "heavy tails or a funnel. Reparameterise.",
+}
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;
+color:#222}h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ddd;
+margin-top:1.5em}table{border-collapse:collapse;font-size:13px;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f3f3f3}
+td.name{text-align:left;font-family:monospace}.pass{color:#11791f;font-weight:bold}
+.fail{color:#c00;font-weight:bold}.advice{color:#c00}pre{background:#f6f6f6;padding:.5em;
+overflow-x:auto;font-size:12px}img{max-width:100%;height:auto}
+.verdict-fail{background:#fde8e8;border:1px solid #c00;padding:.5em}
+.verdict-pass{background:#e8f6ea;border:1px solid #11791f;padding:.5em}
+"""
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _img(data: str, alt: str) -> str:
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
+
+
+def _key_variables(idata: Any) -> list[str]:
+    """Posterior variables to plot: the smallest first, at most MAX_PLOTTED scalars."""
+    posterior = idata.posterior
+    sizes = {
+        name: int(np.prod([posterior[name].sizes[d] for d in posterior[name].dims
+                           if d not in ("chain", "draw")]))
+        for name in posterior.data_vars
+    }
+    chosen, total = [], 0
+    for name in sorted(sizes, key=lambda n: (sizes[n], n)):
+        if total + sizes[name] > MAX_PLOTTED or sizes[name] == 0:
+            continue
+        chosen.append(name)
+        total += sizes[name]
+    return chosen
+
+
+def _figures(idata: Any) -> list[tuple[str, str]]:
+    import arviz as az  # noqa: PLC0415
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    names = _key_variables(idata)
+    if not names:
+        return []
+    figures = []
+    n_rows = sum(int(np.prod([idata.posterior[n].sizes[d] for d in idata.posterior[n].dims
+                              if d not in ("chain", "draw")])) for n in names)
+    axes = az.plot_trace(idata, var_names=names, compact=False, figsize=(11, 2.4 * n_rows))
+    np.ravel(axes)[0].figure.tight_layout()
+    figures.append(("Trace plots", _png(np.ravel(axes)[0].figure)))
+    axes = az.plot_rank(idata, var_names=names)
+    figures.append(("Rank plots (uniform when the chains mix)",
+                    _png(np.ravel(axes)[0].figure)))
+    if n_rows >= 2:
+        axes = az.plot_pair(idata, var_names=names, kind="scatter", marginals=True,
+                            divergences="diverging" in idata.sample_stats)
+        figures.append(("Pair plot (divergent transitions in red)",
+                        _png(np.ravel(axes)[0].figure)))
+    plt.close("all")
+    return figures
+
+
+def _table(rows: dict[str, dict[str, Any]], columns: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["parameter", *columns])
+    body = []
+    for name, values in rows.items():
+        cells = []
+        for column in columns:
+            value = values.get(column)
+            cells.append(f"<td>{value:.4g}</td>" if isinstance(value, int | float)
+                         else f"<td>{html.escape(str(value if value is not None else ''))}</td>")
+        body.append(f"<tr><td class='name'>{html.escape(name)}</td>{''.join(cells)}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _diagnostics(diagnostics: dict[str, Any]) -> str:
+    checks = diagnostics.get("checks", {})
+    passed = diagnostics.get("passed", False)
+    verdict = ("<p class='verdict-pass'>All sampler checks passed.</p>" if passed else
+               "<p class='verdict-fail'><b>Sampler checks FAILED</b>: do not trust these "
+               "results before acting on the advice below.</p>")
+    rows = []
+    for name, check in checks.items():
+        ok = check.get("passed")
+        status = "<span class='pass'>pass</span>" if ok else "<span class='fail'>FAIL</span>"
+        advice = "" if ok else f"<span class='advice'>{html.escape(ADVICE.get(name, ''))}</span>"
+        value = check.get("value")
+        shown = f"{value:.4g}" if isinstance(value, int | float) else html.escape(str(value))
+        rows.append(
+            f"<tr><td class='name'>{html.escape(check.get('label', name))}</td><td>{shown}</td>"
+            f"<td>{html.escape(str(check.get('comparison', '')))} {check.get('threshold', '')}"
+            f"</td><td>{status}</td><td class='name'>{html.escape(str(check.get('where') or ''))}"
+            f"</td><td style='text-align:left'>{advice}</td></tr>"
+        )
+    return (verdict + "<table><tr><th>check</th><th>value</th><th>threshold</th>"
+            "<th>status</th><th>worst</th><th>what to do</th></tr>" + "".join(rows)
+            + "</table>")
+
+
+def render_report(run_dir: str | Path) -> str:
+    """The HTML text of the report of a finished run directory.
+
+    Parameters
+    ----------
+    run_dir : path
+        Written by a bayesbg fit (``summary.json``, ``posterior.nc``, ``config.toml``).
+
+    Returns
+    -------
+    str
+        A complete, self-contained HTML document.
+    """
+    run = load_run(run_dir)
+    summary = run.summary
+    title = f"bayesbg run: {summary.get('run_type', summary.get('model', 'fit'))}"
+    info_rows = {
+        "run directory": {"value": str(Path(run_dir).resolve())},
+        "created (UTC)": {"value": summary.get("created_utc", "")},
+        "seed": {"value": summary.get("seed", "")},
+        **{f"version: {k}": {"value": v} for k, v in summary.get("versions", {}).items()},
+        **{f"input sha256: {k}": {"value": v[:16] + "..."}
+           for k, v in summary.get("inputs_sha256", {}).items()},
+    }
+    for key in ("wall_time_s", "model", "spectral_model", "inits"):
+        if key in summary:
+            info_rows[key] = {"value": summary[key]}
+    parameters = summary.get("parameters", {})
+    columns = [c for c in ("truth", "mean", "sd", "q5", "q50", "q95", "r_hat", "ess_bulk",
+                           "ess_tail") if any(c in v for v in parameters.values())]
+    config_path = Path(run_dir) / CONFIG_FILE
+    config_text = config_path.read_text(encoding="utf-8") if config_path.is_file() else ""
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<h2 id='diagnostics'>Sampler diagnostics</h2>",
+        _diagnostics(summary.get("diagnostics", {})),
+        "<h2 id='parameters'>Posterior summary</h2>",
+        _table(parameters, columns),
+        "<h2 id='run'>What was run</h2>",
+        _table(info_rows, ["value"]),
+        f"<pre>{html.escape(config_text)}</pre>",
+    ]
+    extras = {k: v for k, v in summary.items() if k in ("chi_square", "max_likelihood")}
+    if extras:
+        parts.append(f"<pre>{html.escape(json.dumps(extras, indent=2))}</pre>")
+    own = sorted(Path(run_dir).glob("*.png"))
+    if own:
+        parts.append("<h2 id='figures'>Figures of this run</h2>")
+        for path in own:
+            data = base64.b64encode(path.read_bytes()).decode()
+            parts.append(f"<h3>{html.escape(path.stem)}</h3>{_img(data, path.stem)}")
+    with warnings.catch_warnings():  # KDEs of stuck chains warn; the checks say it already
+        warnings.simplefilter("ignore")  # also ArviZ 0.23 on matplotlib 3.11 deprecations
+        figures = _figures(run.inference_data)
+    if figures:
+        parts.append("<h2 id='sampler-plots'>Sampler plots</h2>")
+        for caption, data in figures:
+            parts.append(f"<h3>{html.escape(caption)}</h3>{_img(data, caption)}")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def write_report(run_dir: str | Path) -> Path:
+    """Render the report and write it to ``<run_dir>/report.html`` (atomically).
+
+    The report is derived from the run's files, so an existing one is replaced.
+    """
+    target = Path(run_dir) / REPORT_FILE
+    text = render_report(run_dir)
+    tmp = target.with_name(f".{REPORT_FILE}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    log.info("wrote %s", target)
+    return target
