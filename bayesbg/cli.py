@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bayesbg.spectra.cli import register as register_spectrum  # noqa: PLC0415
 
     register_spectrum(commands, common)
+    from bayesbg.cosi.cli import register as register_cosi  # noqa: PLC0415
+
+    register_cosi(commands, common)
     return parser
 
 

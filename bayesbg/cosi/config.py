@@ -1,0 +1,277 @@
+"""TOML configuration of a COSI template fit (``bayesbg cosi fit CONFIG``).
+
+Example file (paths relative to the file)::
+
+    seed = 1
+    run_dir = "runs/cosi-511"      # optional; default runs/<config file stem>
+    grainsize = 0                  # reduce_sum chunk size; 0: one vectorised pass
+
+    [data]
+    dataset = "cosi_sim.nc"        # written by `bayesbg cosi simulate` or CosiDataset.write
+    templates = ["bulge"]          # optional; default all templates of the dataset
+    energy_min = 506.0             # optional band to fit, keV (datasets with energy bins)
+    energy_max = 516.0
+
+    [background]
+    tracer = "photo_event_rate"
+    scheme = "bayesian_blocks"     # or "equidistant", "altitude"
+    sigma = 3.0                    # bayesian_blocks: p0 = norm.sf(sigma)
+    detrend = true                 # bayesian_blocks on counts / tracer prediction
+    n_blocks = 24                  # equidistant
+    altitude_step = 1.0            # altitude, km
+    response = "response.nc"       # optional; default the dataset's, else from the counts
+
+    [priors]
+    flux_mean = 1e-3               # ph cm-2 s-1, one value or one per template
+    flux_sd = 3e-3
+    background_sd = 0.1
+
+    [sampler]                      # bayesbg.config.SamplerConfig (cmdstanpy keywords)
+    chains = 4
+    iter_warmup = 500
+    iter_sampling = 500
+
+Unknown tables or keys are errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bayesbg.config import SamplerConfig
+from bayesbg.cosi.background import (
+    BackgroundModel,
+    altitude_blocks,
+    bayesian_blocks,
+    build_background_model,
+    equidistant_blocks,
+    read_background_response,
+)
+from bayesbg.cosi.data import CosiDataset, load_dataset
+
+__all__ = ["SCHEMES", "CosiFitConfig"]
+
+log = logging.getLogger(__name__)
+
+SCHEMES = ("equidistant", "altitude", "bayesian_blocks")
+"""Background time-node schemes ([COSI-511] 3.3.4)."""
+
+_TOP = {"seed", "run_dir", "grainsize", "data", "background", "priors", "sampler"}
+_DATA = {"dataset", "templates", "energy_min", "energy_max"}
+_BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
+               "response"}
+_PRIORS = {"flux_mean", "flux_sd", "background_sd"}
+
+
+@dataclass(frozen=True)
+class CosiFitConfig:
+    """Settings of one COSI fit; see the module docstring for the TOML layout.
+
+    Parameters
+    ----------
+    dataset : `~pathlib.Path`
+        Dataset file.
+    templates : tuple of str or None
+        Templates to fit; None for all.
+    energy_min, energy_max : float or None
+        Band to fit, keV.
+    tracer : str
+        Background tracer name. Default ``"photo_event_rate"``.
+    scheme : str
+        One of `SCHEMES`. Default ``"equidistant"``.
+    n_blocks : int
+        Blocks of the equidistant scheme. Default is 20.
+    altitude_step : float
+        Altitude marks, km. Default is 1.
+    sigma : float
+        Bayesian-blocks sigma level. Default is 3.
+    detrend : bool
+        Bayesian blocks on counts over the tracer's prediction. Default is True.
+    response : `~pathlib.Path` or None
+        Background-response file.
+    flux_prior_mean, flux_prior_sd : float or tuple of float
+        ph cm-2 s-1. Defaults 1e-3 and 3e-3.
+    background_prior_sd : float
+        Default is 0.1.
+    seed : int
+        Default is 1.
+    grainsize : int
+        Default is 0.
+    run_dir : `~pathlib.Path` or None
+    sampler : `bayesbg.config.SamplerConfig`
+    """
+
+    dataset: Path
+    templates: tuple[str, ...] | None = None
+    energy_min: float | None = None
+    energy_max: float | None = None
+    tracer: str = "photo_event_rate"
+    scheme: str = "equidistant"
+    n_blocks: int = 20
+    altitude_step: float = 1.0
+    sigma: float = 3.0
+    detrend: bool = True
+    response: Path | None = None
+    flux_prior_mean: float | tuple[float, ...] = 1e-3
+    flux_prior_sd: float | tuple[float, ...] = 3e-3
+    background_prior_sd: float = 0.1
+    seed: int = 1
+    grainsize: int = 0
+    run_dir: Path | None = None
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"scheme: expected one of {SCHEMES}, found {self.scheme!r}")
+        if (self.energy_min is None) != (self.energy_max is None):
+            raise ValueError("energy_min, energy_max: give both band edges or neither")
+        for name in ("n_blocks", "seed", "grainsize"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name}: expected a non-negative integer, found {value!r}")
+        if self.n_blocks < 1:
+            raise ValueError(f"n_blocks: expected a positive integer, found {self.n_blocks}")
+        for name in ("altitude_step", "sigma", "background_prior_sd"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"{name}: expected a positive number, found {value!r}")
+
+    @classmethod
+    def from_toml(cls, text: str, *, base: str | Path = ".") -> CosiFitConfig:
+        """Parse TOML text; relative paths are taken relative to ``base``.
+
+        Raises
+        ------
+        ValueError
+            On invalid TOML, an unknown table or key (named), or an invalid value.
+        """
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"config: invalid TOML ({err})") from err
+        _known("config", document, _TOP)
+        data = _table(document, "data", _DATA)
+        background = _table(document, "background", _BACKGROUND)
+        priors = _table(document, "priors", _PRIORS)
+        if "dataset" not in data:
+            raise ValueError("data.dataset: missing; the dataset file to fit")
+        base = Path(base)
+
+        def path(value: Any) -> Path:
+            return (base / str(value)).resolve() if not Path(str(value)).is_absolute() \
+                else Path(str(value))
+
+        values: dict[str, Any] = {"dataset": path(data["dataset"])}
+        if "templates" in data:
+            values["templates"] = tuple(str(t) for t in data["templates"])
+        for key in ("energy_min", "energy_max"):
+            if key in data:
+                values[key] = float(data[key])
+        for key in ("tracer", "scheme", "n_blocks", "altitude_step", "sigma", "detrend"):
+            if key in background:
+                values[key] = background[key]
+        if "response" in background:
+            values["response"] = path(background["response"])
+        for key, name in (("flux_mean", "flux_prior_mean"), ("flux_sd", "flux_prior_sd")):
+            if key in priors:
+                value = priors[key]
+                values[name] = tuple(float(v) for v in value) if isinstance(value, list) \
+                    else float(value)
+        if "background_sd" in priors:
+            values["background_prior_sd"] = float(priors["background_sd"])
+        for key in ("seed", "grainsize"):
+            if key in document:
+                values[key] = document[key]
+        if "run_dir" in document:
+            values["run_dir"] = path(document["run_dir"])
+        values["sampler"] = SamplerConfig.from_dict(_table(document, "sampler", None))
+        return cls(**values)
+
+    @classmethod
+    def read(cls, path: str | Path) -> CosiFitConfig:
+        """Read a TOML file; relative paths in it are relative to the file.
+
+        Returns
+        -------
+        config : `CosiFitConfig`
+            With ``run_dir`` defaulting to ``runs/<file stem>``.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} does not exist")
+        config = cls.from_toml(path.read_text(encoding="utf-8"), base=path.parent)
+        if config.run_dir is None:
+            object.__setattr__(config, "run_dir", Path("runs") / path.stem)
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings (paths as strings), for ``summary.json``."""
+        return {
+            "dataset": str(self.dataset),
+            "templates": list(self.templates) if self.templates else None,
+            "energy_band": [self.energy_min, self.energy_max],
+            "tracer": self.tracer,
+            "scheme": self.scheme,
+            "n_blocks": self.n_blocks,
+            "altitude_step": self.altitude_step,
+            "sigma": self.sigma,
+            "detrend": self.detrend,
+            "response": str(self.response) if self.response else None,
+            "flux_prior_mean": self.flux_prior_mean,
+            "flux_prior_sd": self.flux_prior_sd,
+            "background_prior_sd": self.background_prior_sd,
+            "seed": self.seed,
+            "grainsize": self.grainsize,
+        }
+
+    def load_dataset(self) -> CosiDataset:
+        """The dataset, reduced to the energy band if one is set."""
+        dataset = load_dataset(self.dataset)
+        if self.energy_min is not None and self.energy_max is not None:
+            dataset = dataset.select_energy(self.energy_min, self.energy_max)
+        return dataset
+
+    def background_model(self, dataset: CosiDataset) -> BackgroundModel:
+        """The background model of this configuration for ``dataset``."""
+        if self.tracer not in dataset.tracers:
+            raise ValueError(
+                f"background.tracer: {self.tracer!r} is not one of the dataset's tracers "
+                f"{sorted(dataset.tracers)}"
+            )
+        if self.scheme == "equidistant":
+            blocks = equidistant_blocks(dataset.n_time, self.n_blocks)
+        elif self.scheme == "altitude":
+            if dataset.altitude is None:
+                raise ValueError("background.scheme: 'altitude' needs a dataset with altitude")
+            blocks = altitude_blocks(dataset.altitude, step=self.altitude_step)
+        else:
+            blocks = bayesian_blocks(
+                dataset.counts_per_time(), dataset.time_edges, sigma=self.sigma,
+                tracer=dataset.tracers[self.tracer] if self.detrend else None,
+            )
+        response = None
+        if self.response is not None:
+            response = read_background_response(self.response, n_data_bin=dataset.n_data_bin)
+        return build_background_model(dataset, blocks=blocks, tracer=self.tracer,
+                                      response=response)
+
+
+def _known(where: str, table: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ValueError(
+            f"{unknown[0]}: unknown key in {where}; expected one of {sorted(allowed)}"
+        )
+
+
+def _table(document: dict[str, Any], name: str, allowed: set[str] | None) -> dict[str, Any]:
+    table = document.get(name, {})
+    if not isinstance(table, dict):
+        raise ValueError(f"{name}: expected a table")
+    if allowed is not None:
+        _known(f"[{name}]", table, allowed)
+    return table

@@ -1,0 +1,98 @@
+// COSI binned template fit at scale, DOMAIN.md section 1:
+//   d[t, c] ~ Poisson(m[t, c]),  m = sum_k F[k] S[k, t, c] + A[block(t)] Bg[t, c]
+//   log L = sum_{d > 0} d log m - sum_k F[k] sum(S[k]) - sum_b A[b] sum_{t in b, c} Bg
+//           - sum_{d > 0} log d!
+// Only the populated bins (d > 0, sorted by time) enter d log m, as one sparse product
+// m = X theta with theta = (F, A): row i of X holds S[i, 1..K] and Bg[i] in column
+// K + block(i). The sum of m over all bins comes from the per-template and per-block
+// totals, as sum m is linear in F and A.
+//   F[k] ~ N+(flux_prior_mean[k], flux_prior_sd[k]),  A[b] ~ N+(1, background_prior_sd)
+functions {
+  #include cosi.stanfunctions
+}
+data {
+  int<lower=1> T; // time bins
+  int<lower=1> N; // populated (time, data-space) bins, d > 0
+  int<lower=1> K; // sky templates
+  int<lower=1> B; // background blocks
+  array[N] int<lower=1> counts; // observed counts d of the populated bins, sorted by time
+  int<lower=N> W; // stored entries of the design matrix X, N * (K + 1)
+  vector<lower=0>[W] design_value; // X: S (counts per ph cm-2 s-1) and Bg (counts, A = 1)
+  array[W] int<lower=1, upper=K + B> design_column; // column of each stored entry
+  array[N + 1] int<lower=1> design_row_start; // start of each row of X in the entries
+  array[T] int<lower=0> nonzero_per_time; // populated bins per time bin
+  matrix<lower=0>[T, K] sky_per_time; // sum_c S[k, t, c], counts per ph cm-2 s-1
+  vector<lower=0>[T] background_per_time; // sum_c Bg[t, c], counts for A = 1
+  array[T] int<lower=1, upper=B> time_block; // background block of each time bin
+  vector<lower=0>[K] flux_prior_mean; // ph cm-2 s-1
+  vector<lower=0>[K] flux_prior_sd; // ph cm-2 s-1
+  real<lower=0> background_prior_sd; // dimensionless
+  int<lower=0, upper=1> use_priors; // 1: priors on (posterior, MAP); 0: off (max. likelihood)
+  int<lower=0> grainsize; // 0: one vectorised pass; > 0: reduce_sum over chunks of bins
+}
+transformed data {
+  vector[N] counts_real = to_vector(counts);
+  real log_factorial = sum(lgamma(counts_real + 1)); // sum of log d! (a constant)
+  vector[K] sky_total = sky_per_time' * rep_vector(1, T); // sum_{t, c} S[k, t, c]
+  vector[B] background_total = rep_vector(0, B); // sum_{t in b, c} Bg[t, c] (= N_b)
+  for (t in 1 : T) {
+    background_total[time_block[t]] += background_per_time[t];
+  }
+  if (sum(nonzero_per_time) != N) {
+    reject("nonzero_per_time must sum to N = ", N);
+  }
+  if (design_row_start[N + 1] != W + 1) {
+    reject("design_row_start[N + 1] must be W + 1 = ", W + 1);
+  }
+}
+parameters {
+  vector<lower=0>[K] flux; // F_k, ph cm-2 s-1
+  vector<lower=0>[B] background_amplitude; // A_b, dimensionless
+}
+model {
+  vector[K + B] theta = append_row(flux, background_amplitude);
+  if (use_priors) {
+    // Priors: normals truncated at 0 by the declarations ([COSI-511] eq. 11)
+    flux ~ normal(flux_prior_mean, flux_prior_sd);
+    background_amplitude ~ normal(1, background_prior_sd);
+  }
+  // Likelihood: Poisson over every bin; zero bins contribute only through sum(m)
+  if (grainsize > 0) {
+    target += reduce_sum(cosi_partial_log_rate, counts, grainsize, K + B,
+                         design_value, design_column, design_row_start, theta);
+  } else {
+    target += dot_product(counts_real,
+                          log(csr_matrix_times_vector(N, K + B, design_value,
+                                                      design_column,
+                                                      design_row_start, theta)));
+  }
+  target += -dot_product(sky_total, flux)
+            - dot_product(background_total, background_amplitude)
+            - log_factorial;
+}
+generated quantities {
+  vector[T] sky_counts_time = sky_per_time * flux; // expected sky counts per time bin
+  vector[T] background_counts_time = background_amplitude[time_block]
+                                     .* background_per_time; // expected background counts
+  vector[T] log_lik; // ln p(d[t, .] | theta) per time bin, with the log d! terms
+  array[T] int counts_time_rep; // posterior predictive counts per time bin
+  {
+    vector[N] terms = counts_real
+                      .* log(csr_matrix_times_vector(N, K + B, design_value,
+                                                     design_column,
+                                                     design_row_start,
+                                                     append_row(flux,
+                                                                background_amplitude)))
+                      - lgamma(counts_real + 1);
+    int position = 1;
+    for (t in 1 : T) {
+      real populated = 0;
+      if (nonzero_per_time[t] > 0) {
+        populated = sum(segment(terms, position, nonzero_per_time[t]));
+      }
+      log_lik[t] = populated - sky_counts_time[t] - background_counts_time[t];
+      position += nonzero_per_time[t];
+    }
+    counts_time_rep = poisson_rng(sky_counts_time + background_counts_time);
+  }
+}
