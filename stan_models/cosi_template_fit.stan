@@ -7,8 +7,15 @@
 // K + block(i). The sum of m over all bins comes from the per-template and per-block
 // totals, as sum m is linear in F and A.
 //   F[k] ~ N+(flux_prior_mean[k], flux_prior_sd[k]),  A[b] ~ N+(1, background_prior_sd)
+// With fused_likelihood = 1 the populated-bin term sum d log m and its gradient come from
+// one C++ pass (stan_models/functions/populated_bins_loglik.hpp, compiled in through
+// stanc's --allow-undefined); with 0 from the plain Stan expression, the reference.
+// bayesbg-user-header: populated_bins_loglik.hpp
 functions {
   #include cosi.stanfunctions
+  real populated_bins_loglik(vector flux, vector amplitude, data vector counts,
+                             data matrix sky_response, data vector background,
+                             data array[] int block_start);
 }
 data {
   int<lower=1> T; // time bins
@@ -29,6 +36,7 @@ data {
   real<lower=0> background_prior_sd; // dimensionless
   int<lower=0, upper=1> use_priors; // 1: priors on (posterior, MAP); 0: off (max. likelihood)
   int<lower=0> grainsize; // 0: one vectorised pass; > 0: reduce_sum over chunks of bins
+  int<lower=0, upper=1> fused_likelihood; // 1: C++ pass with analytic gradient; 0: plain Stan
 }
 transformed data {
   vector[N] counts_real = to_vector(counts);
@@ -44,6 +52,34 @@ transformed data {
   if (design_row_start[N + 1] != W + 1) {
     reject("design_row_start[N + 1] must be W + 1 = ", W + 1);
   }
+  // The fused likelihood takes the populated bins as dense columns S[i, k] and Bg[i],
+  // sorted by block: bins of block b are block_start[b] .. block_start[b + 1] - 1.
+  int N_fused = fused_likelihood ? N : 0;
+  matrix[N_fused, K] sky_populated = rep_matrix(0, N_fused, K);
+  vector[N_fused] background_populated = rep_vector(0, N_fused);
+  array[B + 1] int block_start = rep_array(1, B + 1);
+  if (fused_likelihood) {
+    for (i in 1 : N) {
+      for (w in design_row_start[i] : (design_row_start[i + 1] - 1)) {
+        if (design_column[w] <= K) {
+          sky_populated[i, design_column[w]] = design_value[w];
+        } else {
+          background_populated[i] = design_value[w];
+        }
+      }
+    }
+    array[B] int populated_per_block = rep_array(0, B);
+    for (t in 1 : T) {
+      if (t > 1 && time_block[t] < time_block[t - 1]) {
+        reject("fused_likelihood needs blocks that are contiguous in time ",
+               "(time_block non-decreasing); found a decrease at time bin ", t);
+      }
+      populated_per_block[time_block[t]] += nonzero_per_time[t];
+    }
+    for (b in 1 : B) {
+      block_start[b + 1] = block_start[b] + populated_per_block[b];
+    }
+  }
 }
 parameters {
   vector<lower=0>[K] flux; // F_k, ph cm-2 s-1
@@ -57,7 +93,11 @@ model {
     background_amplitude ~ normal(1, background_prior_sd);
   }
   // Likelihood: Poisson over every bin; zero bins contribute only through sum(m)
-  if (grainsize > 0) {
+  if (fused_likelihood) {
+    target += populated_bins_loglik(flux, background_amplitude, counts_real,
+                                    sky_populated, background_populated,
+                                    block_start);
+  } else if (grainsize > 0) {
     target += reduce_sum(cosi_partial_log_rate, counts, grainsize, K + B,
                          design_value, design_column, design_row_start, theta);
   } else {

@@ -93,7 +93,8 @@ class CosiFitData:
         """Number of background blocks."""
         return int(self.time_block.max())
 
-    def to_stan_data(self, *, use_priors: bool = True, grainsize: int = 0) -> dict[str, Any]:
+    def to_stan_data(self, *, use_priors: bool = True, grainsize: int = 0,
+                     fused: bool | None = None) -> dict[str, Any]:
         """Data of ``stan_models/cosi_template_fit.stan``.
 
         Parameters
@@ -105,6 +106,11 @@ class CosiFitData:
             0 for one vectorised pass; > 0 for ``reduce_sum`` over chunks of this many
             populated bins (multi-threaded with a model compiled with threads).
             Default is 0.
+        fused : bool
+            Compute ``sum d log m`` and its gradient in one C++ pass
+            (``stan_models/functions/populated_bins_loglik.hpp``); False uses the plain
+            Stan expression (the readable reference; ``grainsize`` applies to it only).
+            Default is True unless ``grainsize > 0``.
 
         Returns
         -------
@@ -128,6 +134,7 @@ class CosiFitData:
             "background_prior_sd": self.background_prior_sd,
             "use_priors": int(bool(use_priors)),
             "grainsize": grainsize,
+            "fused_likelihood": int(grainsize == 0 if fused is None else bool(fused)),
         }
 
     def design_matrix(self) -> dict[str, NDArray[Any]]:

@@ -156,7 +156,8 @@ def compile_model(
     user_header : str or `~pathlib.Path`, optional
         C++ header defining functions the program declares without a body (e.g.
         ``stan_models/functions/populated_bins_loglik.hpp``); compiles with stanc's
-        ``--allow-undefined``. Its text is part of the cache key.
+        ``--allow-undefined``. Its text is part of the cache key. Default: the header a
+        program names in a ``// bayesbg-user-header: NAME`` comment, if any.
     cache : str or `~pathlib.Path`, optional
         Cache root; default is :func:`cache_dir`. Models go to ``<cache>/models/<key>/``.
 
@@ -186,6 +187,8 @@ def compile_model(
     installation = _cmdstan_id(cmdstan)
     includes = _resolve_includes(stan_file, _include_dirs(stan_file, include_paths))
     header_relative = None
+    if user_header is None:
+        user_header = _declared_user_header(stan_file, _include_dirs(stan_file, include_paths))
     if user_header is not None:
         header = Path(user_header).resolve()
         if not header.is_file():
@@ -241,6 +244,25 @@ def compile_model(
             ) from err
         _write_atomic(key_file, json.dumps({"key": key, **material}, indent=2) + "\n")
         return model
+
+
+_USER_HEADER_RE = re.compile(r"^\s*//\s*bayesbg-user-header:\s*(\S+)\s*$", re.MULTILINE)
+
+
+def _declared_user_header(stan_file: Path, dirs: Sequence[Path]) -> Path | None:
+    """The C++ header a program names in a ``// bayesbg-user-header: NAME`` comment,
+    looked up beside the program and in the include directories."""
+    match = _USER_HEADER_RE.search(stan_file.read_text(encoding="utf-8"))
+    if match is None:
+        return None
+    for directory in [stan_file.parent, *dirs]:
+        candidate = Path(directory) / match.group(1)
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"{stan_file.name}: user header {match.group(1)!r} (bayesbg-user-header comment) "
+        f"not found beside the program or in {[str(d) for d in dirs]}"
+    )
 
 
 def _make_variables(cpp_options: Mapping[str, Any] | None, threads: bool) -> dict[str, Any]:

@@ -22,12 +22,18 @@ def _log_density(model, point, data):
 def test_fast_and_dense_log_density_agree(cosi_model, dense_model, tiny_fit_data, use_priors):
     fast = tiny_fit_data.to_stan_data(use_priors=use_priors)
     chunked = tiny_fit_data.to_stan_data(use_priors=use_priors, grainsize=1000)
+    plain = tiny_fit_data.to_stan_data(use_priors=use_priors, fused=False)
+    assert fast["fused_likelihood"] == 1 and plain["fused_likelihood"] == 0
     dense = tiny_fit_data.to_dense_stan_data(use_priors=use_priors)
     assert tiny_fit_data.n_nonzero < 0.6 * dense["T"] * dense["C"]  # zero bins exist
     for point in POINTS:
         reference = _log_density(dense_model, point, dense)
         assert _log_density(cosi_model, point, fast) == pytest.approx(reference, rel=1e-8)
         assert _log_density(cosi_model, point, chunked) == pytest.approx(reference, rel=1e-8)
+        # The fused C++ pass and the plain Stan expression: same density and gradient.
+        fused_lp = cosi_model.log_prob(point, fast, sig_figs=18).to_numpy()
+        plain_lp = cosi_model.log_prob(point, plain, sig_figs=18).to_numpy()
+        np.testing.assert_allclose(fused_lp, plain_lp, rtol=1e-8)
 
 
 def test_numpy_likelihood_matches_stan(cosi_model, tiny_fit_data):
