@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bayesbg.cosi.cli import register as register_cosi  # noqa: PLC0415
 
     register_cosi(commands, common)
+    from bayesbg.isgri.cli import register as register_isgri  # noqa: PLC0415
+
+    register_isgri(commands, common)
     return parser
 
 

@@ -1,0 +1,117 @@
+"""Sky regions of the flux measurements: (l, b) rectangles, presets, longitude bins.
+
+A pointing belongs to a region when its axis lies in the rectangle ([ISGRI] Table 1,
+note a): ``|wrap(l - l_center)| <= width / 2`` and ``|b - b_center| <= height / 2``,
+with longitudes wrapped into [-180, 180) so a rectangle may straddle l = 180 deg.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bayesbg.isgri.scw import wrap_longitude
+
+__all__ = ["PAPER_REGIONS", "SkyRegion", "longitude_bins", "paper_regions"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SkyRegion:
+    """A rectangle in Galactic coordinates.
+
+    Parameters
+    ----------
+    name : str
+        Label, e.g. ``"GB"``.
+    l_center, b_center : float
+        Centre, deg (``l`` any value, wrapped; ``|b| <= 90``).
+    width, height : float
+        Full extent in l and in b, deg (``0 < width <= 360``, ``0 < height <= 180``).
+    """
+
+    name: str
+    l_center: float
+    b_center: float
+    width: float
+    height: float
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("name: expected a non-empty region name")
+        for field_name in ("l_center", "b_center", "width", "height"):
+            if not np.isfinite(getattr(self, field_name)):
+                raise ValueError(f"{field_name}: expected a finite number of deg")
+        if abs(self.b_center) > 90:
+            raise ValueError(f"b_center: expected |b| <= 90 deg, found {self.b_center}")
+        if not 0 < self.width <= 360:
+            raise ValueError(f"width: expected 0 < width <= 360 deg, found {self.width}")
+        if not 0 < self.height <= 180:
+            raise ValueError(f"height: expected 0 < height <= 180 deg, found {self.height}")
+        object.__setattr__(self, "l_center", float(wrap_longitude(self.l_center)))
+
+    def contains(self, l: ArrayLike, b: ArrayLike) -> NDArray[np.bool_]:  # noqa: E741
+        """Whether directions lie in the rectangle (edges included).
+
+        Parameters
+        ----------
+        l, b : array_like
+            Galactic coordinates, deg.
+
+        Returns
+        -------
+        mask : `numpy.ndarray` of bool
+        """
+        dl = np.abs(wrap_longitude(np.asarray(l, dtype=float) - self.l_center))
+        db = np.abs(np.asarray(b, dtype=float) - self.b_center)
+        return (dl <= self.width / 2) & (db <= self.height / 2)
+
+
+PAPER_REGIONS = (
+    SkyRegion("GB", 0.0, 0.0, 6.0, 6.0),
+    SkyRegion("L+20", 20.0, 0.0, 20.0, 10.0),
+    SkyRegion("L-20", -20.0, 0.0, 20.0, 10.0),
+    SkyRegion("3C 273/Coma", -70.0, 70.0, 40.0, 40.0),
+)
+"""The regions of [ISGRI] Table 1."""
+
+
+def paper_regions() -> tuple[SkyRegion, ...]:
+    """The four regions of [ISGRI] Table 1 (GB, L+20, L-20, 3C 273/Coma).
+
+    Returns
+    -------
+    regions : tuple of `SkyRegion`
+    """
+    return PAPER_REGIONS
+
+
+def longitude_bins(
+    *, width: float = 15.0, b_max: float = 10.0, l_min: float = -82.5, l_max: float = 82.5
+) -> tuple[SkyRegion, ...]:
+    """Longitude bins of the profiles ([ISGRI] 4.2): ``width``-deg bins, ``|b| < b_max``.
+
+    Parameters
+    ----------
+    width : float
+        Bin width, deg. Default is 15.
+    b_max : float
+        Half height in latitude, deg. Default is 10.
+    l_min, l_max : float
+        Range covered, deg; default -82.5 to 82.5 (11 bins centred on 0, +-15, ...).
+
+    Returns
+    -------
+    bins : tuple of `SkyRegion`
+        Named ``"l=<centre>"``.
+    """
+    if not width > 0 or not l_max > l_min:
+        raise ValueError(f"width, l_min, l_max: expected width > 0 and l_max > l_min, found "
+                         f"{width}, {l_min}, {l_max}")
+    n = int(round((l_max - l_min) / width))
+    centres = l_min + width * (np.arange(n) + 0.5)
+    return tuple(SkyRegion(f"l={c:+g}", float(c), 0.0, width, 2 * b_max) for c in centres)
