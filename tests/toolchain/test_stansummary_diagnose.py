@@ -73,7 +73,8 @@ def compile_tool(name: str) -> Path:
     -------
     pathlib.Path
         Path of the executable, ``<cache>/<name>-<hash>``, where the hash covers
-        the source text, the compiler command and the httpstan version.
+        the source text (with the shared header), the compiler command and the
+        httpstan version.
     """
     cxx = os.environ.get("CXX", "g++")
     if shutil.which(cxx) is None:
@@ -81,6 +82,7 @@ def compile_tool(name: str) -> Path:
     source = SRC_DIR / f"{name}.cpp"
     key = hashlib.sha256()
     key.update(source.read_bytes())
+    key.update((SRC_DIR / "stan_csv_files.hpp").read_bytes())  # shared CSV reading
     key.update(" ".join([cxx, *CXXFLAGS, httpstan.__version__]).encode())
     exe = CACHE_DIR / f"{name}-{key.hexdigest()[:16]}"
     if exe.exists():

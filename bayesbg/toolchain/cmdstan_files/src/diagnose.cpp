@@ -23,6 +23,8 @@
 // cannot open, an unreadable or malformed file is an error: one line on
 // stderr and a non-zero exit code.
 
+#include "stan_csv_files.hpp"
+
 #include <stan/io/stan_csv_reader.hpp>
 #include <stan/mcmc/chains.hpp>
 
@@ -43,104 +45,10 @@ const double kRhatMax = 1.05;         // split R-hat threshold
 const double kEssPerDrawMin = 0.001;  // effective draws per transition
 const double kEbfmiMin = 0.3;         // E-BFMI threshold
 
-struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// ---------------------------------------------------------------------------
-// Reading Stan CSV files (same rules as our stansummary)
-// ---------------------------------------------------------------------------
-
-struct ChainFile {
-  std::string path;
-  stan::io::stan_csv csv;
-  int warmup_rows = 0;  // saved warmup draws at the top of csv.samples
-};
-
-std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos)
-    return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-// Number of saved warmup draws: the rows between the header line and the
-// "# Adaptation terminated" block; without that block, the config values.
-int count_warmup_rows(const std::string& text,
-                      const stan::io::stan_csv_metadata& meta, int n_rows) {
-  std::istringstream in(text);
-  std::string line;
-  bool save_warmup = false;
-  bool seen_header = false;
-  int rows = 0;
-  while (std::getline(in, line)) {
-    if (line.empty())
-      continue;
-    if (!seen_header) {
-      if (line[0] != '#') {
-        seen_header = true;
-      } else if (line.find("save_warmup") != std::string::npos) {
-        std::string value = trim(line.substr(line.find('=') + 1));
-        save_warmup = value.rfind("true", 0) == 0 || value.rfind("1", 0) == 0;
-      }
-      continue;
-    }
-    if (line[0] != '#') {
-      ++rows;
-      continue;
-    }
-    if (line.find("Adaptation terminated") != std::string::npos)
-      return rows;
-    break;
-  }
-  if (!save_warmup || meta.thin < 1)
-    return 0;
-  int expected = static_cast<int>((meta.num_warmup + meta.thin - 1) / meta.thin);
-  return std::min(expected, n_rows);
-}
-
-ChainFile read_chain(const std::string& path) {
-  std::ifstream file(path);
-  if (!file.good())
-    throw Failure("cannot read input csv file: " + path);
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  const std::string text = buffer.str();
-
-  ChainFile chain;
-  chain.path = path;
-  std::istringstream in(text);
-  std::ostringstream messages;
-  try {
-    chain.csv = stan::io::stan_csv_reader::parse(in, &messages);
-  } catch (const std::exception&) {
-    throw Failure("cannot parse Stan CSV file (no header line): " + path);
-  }
-  std::istringstream msg_lines(messages.str());
-  std::string msg;
-  while (std::getline(msg_lines, msg))
-    if (msg.rfind("Error", 0) == 0)
-      throw Failure("malformed Stan CSV file " + path + ": " + msg);
-
-  const int n_rows = static_cast<int>(chain.csv.samples.rows());
-  chain.warmup_rows = count_warmup_rows(text, chain.csv.metadata, n_rows);
-  if (n_rows - chain.warmup_rows < 1)
-    throw Failure("no sampling draws found in Stan CSV file: " + path);
-  return chain;
-}
-
-stan::mcmc::chains<> assemble_chains(const std::vector<ChainFile>& files) {
-  stan::mcmc::chains<> chains(files[0].csv.header);
-  for (size_t k = 0; k < files.size(); ++k) {
-    if (files[k].csv.header != files[0].csv.header)
-      throw Failure("column names of " + files[k].path
-                    + " do not match those of " + files[0].path);
-    chains.add(files[k].csv.samples);
-    chains.set_warmup(static_cast<int>(k), files[k].warmup_rows);
-  }
-  return chains;
-}
+using bayesbg::ChainFile;
+using bayesbg::Failure;
+using bayesbg::assemble_chains;
+using bayesbg::read_chain;
 
 // ---------------------------------------------------------------------------
 // Checks

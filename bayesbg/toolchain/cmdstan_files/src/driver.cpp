@@ -124,6 +124,15 @@ struct settings {
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
+/** Returns a function extending an argument path: under({"method", "sample"})({"thin"}). */
+auto under(std::vector<std::string> base) {
+  return [base = std::move(base)](std::initializer_list<std::string> rest) {
+    std::vector<std::string> path = base;
+    path.insert(path.end(), rest);
+    return path;
+  };
+}
+
 /** `dir/name.ext` -> `dir/name_<id>.ext`, CmdStan's per-chain file names. */
 std::string with_id(const std::string& path, unsigned int id) {
   auto slash = path.find_last_of('/');
@@ -369,12 +378,7 @@ void for_each_chain(int n, F&& body) {
 }
 
 int run_sample(const settings& s, stan::model::model_base& model) {
-  const std::vector<std::string> base{"method", "sample"};
-  auto p = [&](std::initializer_list<std::string> rest) {
-    std::vector<std::string> path = base;
-    path.insert(path.end(), rest);
-    return path;
-  };
+  auto p = under({"method", "sample"});
   int chains = static_cast<int>(s.integer(p({"num_chains"})));
   int num_samples = static_cast<int>(s.integer(p({"num_samples"})));
   int num_warmup = static_cast<int>(s.integer(p({"num_warmup"})));
@@ -386,12 +390,7 @@ int run_sample(const settings& s, stan::model::model_base& model) {
   if (!fixed_param && adapt && num_warmup == 0)
     throw run_error(
         "num_warmup=0 with adaptation engaged: set adapt engaged=0 or give warmup iterations", 64);
-  const std::vector<std::string> hmc = p({"algorithm", "hmc"});
-  auto h = [&](std::initializer_list<std::string> rest) {
-    std::vector<std::string> path = hmc;
-    path.insert(path.end(), rest);
-    return path;
-  };
+  auto h = under(p({"algorithm", "hmc"}));
   std::string metric = s.text(h({"metric"}));
   std::string metric_file = s.text(h({"metric_file"}));
   double stepsize = s.real(h({"stepsize"}));
@@ -479,12 +478,7 @@ int run_sample(const settings& s, stan::model::model_base& model) {
 }
 
 int run_optimize(const settings& s, stan::model::model_base& model) {
-  const std::vector<std::string> base{"method", "optimize"};
-  auto p = [&](std::initializer_list<std::string> rest) {
-    std::vector<std::string> path = base;
-    path.insert(path.end(), rest);
-    return path;
-  };
+  auto p = under({"method", "optimize"});
   std::string algorithm = s.text(p({"algorithm"}));
   bool jacobian = s.flag(p({"jacobian"}));
   int iter = static_cast<int>(s.integer(p({"iter"})));
@@ -528,17 +522,11 @@ int run_optimize(const settings& s, stan::model::model_base& model) {
 }
 
 int run_variational(const settings& s, stan::model::model_base& model) {
-  const std::vector<std::string> b{"method", "variational"};
-  auto p = [&](std::initializer_list<std::string> rest) {
-    std::vector<std::string> path = b;
-    path.insert(path.end(), rest);
-    return path;
-  };
+  auto p = under({"method", "variational"});
   init_spec init = parse_init(s.init);
   auto context = init_context(init, s.id, false);
   auto writer = open_writer(s.output_file, s.sig_figs);
   write_config(*writer, s, model, s.id);
-  chain_outputs diag;
   std::unique_ptr<stan::callbacks::writer> diagnostic = std::make_unique<stan::callbacks::writer>();
   if (!s.diagnostic_file.empty()) {
     auto w = open_writer(s.diagnostic_file, s.sig_figs);
@@ -563,7 +551,6 @@ int run_variational(const settings& s, stan::model::model_base& model) {
 }
 
 int run_pathfinder(const settings& s, stan::model::model_base& model) {
-  const std::vector<std::string> b{"method", "pathfinder"};
   auto r = [&](const std::string& n) { return s.real({"method", "pathfinder", n}); };
   auto i = [&](const std::string& n) { return static_cast<int>(s.integer({"method", "pathfinder", n})); };
   auto f = [&](const std::string& n) { return s.flag({"method", "pathfinder", n}); };
