@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import sys
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -72,8 +73,9 @@ class SamplerConfig:
         Initial step size; ``None`` keeps CmdStan's 1.
     save_warmup : bool
         Keep warm-up draws in the CSV files. Default is False.
-    show_progress : bool
-        Show cmdstanpy's progress bars. Default is False.
+    show_progress : bool or None
+        Show cmdstanpy's (tqdm) progress bars. Default ``None``: only when standard
+        error is a terminal, so logs and CI output stay quiet.
     refresh : int or None
         Iterations between CmdStan progress messages; ``None`` keeps 100.
 
@@ -99,7 +101,7 @@ class SamplerConfig:
     metric: str = "diag_e"
     step_size: float | None = None
     save_warmup: bool = False
-    show_progress: bool = False
+    show_progress: bool | None = None
     refresh: int | None = None
 
     def __post_init__(self) -> None:
@@ -113,6 +115,8 @@ class SamplerConfig:
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), minimum=0)
         for name in ("adapt_engaged", "save_warmup", "show_progress"):
+            if name == "show_progress" and self.show_progress is None:
+                continue
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}: expected true or false, found {getattr(self, name)!r}")
         if self.adapt_delta is not None:
@@ -149,7 +153,10 @@ class SamplerConfig:
         kwargs : dict
             ``{keyword: value}`` for every field that is not ``None``.
         """
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        kwargs = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        if self.show_progress is None:
+            kwargs["show_progress"] = sys.stderr.isatty()
+        return kwargs
 
     def replace(self, **changes: Any) -> SamplerConfig:
         """Copy with some fields changed (validated again).
@@ -251,8 +258,9 @@ class SamplerConfig:
             "# bayesbg sampler configuration; keys are cmdstanpy sample() keywords",
             "[sampler]",
         ]
-        for key, value in self.to_kwargs().items():
-            lines.append(f"{key} = {_toml_value(value)}")
+        for key, value in dataclasses.asdict(self).items():
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
 
     def write(self, path: str | Path) -> Path:

@@ -86,6 +86,8 @@ def register(
                                  "runs/<config stem>)")
             command.add_argument("--overwrite", action="store_true",
                                  help="replace an existing run directory")
+            command.add_argument("--no-report", action="store_true",
+                                 help="do not write report.html into the run directory")
         command.set_defaults(handler=handler)
 
 
@@ -122,6 +124,10 @@ def _fit(args: argparse.Namespace) -> int:
     print(result.diagnostics.render())
     print("")
     print(f"Run directory: {result.run_dir}")
+    if not args.no_report and result.run_dir is not None:
+        from bayesbg.report import write_report
+
+        print(f"Report: {write_report(result.run_dir)}")
     return 0
 
 
