@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import arviz as az
 import cmdstanpy
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from bayesbg.config import SamplerConfig
 from bayesbg.cosi.config import CosiFitConfig
 from bayesbg.cosi.likelihood import CosiFitData, prepare_fit_data
 from bayesbg.stan import (
-    Diagnostics,
     OptimizeResult,
     check_run_dir,
     compile_model,
@@ -37,6 +34,7 @@ from bayesbg.stan import (
     to_inference_data,
     write_run_dir,
 )
+from bayesbg.stan.result import FitResult
 
 __all__ = [
     "PARAMETERS",
@@ -55,8 +53,7 @@ PARAMETERS = ("flux", "background_amplitude")
 MODEL_NAME = "cosi_template_fit"
 
 
-@dataclass(frozen=True, eq=False)
-class CosiFitResult:
+class CosiFitResult(FitResult):
     """Outcome of :func:`fit_cosi`.
 
     Attributes
@@ -75,14 +72,6 @@ class CosiFitResult:
     run_dir : `~pathlib.Path` or None
     fit : `cmdstanpy.CmdStanMCMC`
     """
-
-    inference_data: az.InferenceData
-    diagnostics: Diagnostics
-    summary: pd.DataFrame
-    seed: int
-    config: SamplerConfig
-    run_dir: Path | None
-    fit: cmdstanpy.CmdStanMCMC = field(repr=False)
 
 
 def cosi_fit_model(*, threads: bool = False) -> cmdstanpy.CmdStanModel:

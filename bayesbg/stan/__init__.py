@@ -18,6 +18,7 @@ from bayesbg.stan.compile import (
 from bayesbg.stan.diagnostics import Check, Diagnostics, Thresholds, diagnose
 from bayesbg.stan.errors import SamplerWarning, StanRunError
 from bayesbg.stan.inference import to_inference_data
+from bayesbg.stan.result import FitResult
 from bayesbg.stan.run import PRIOR_SWITCH, OptimizeResult, generate_quantities, optimize, sample
 from bayesbg.stan.rundir import (
     RunDirectory,
@@ -33,6 +34,7 @@ __all__ = [
     "PRIOR_SWITCH",
     "Check",
     "Diagnostics",
+    "FitResult",
     "OptimizeResult",
     "RunDirectory",
     "SamplerWarning",

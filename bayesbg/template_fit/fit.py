@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import arviz as az
 import cmdstanpy
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from bayesbg.config import SamplerConfig
 from bayesbg.stan import (
-    Diagnostics,
     check_run_dir,
     compile_model,
     diagnose,
@@ -28,6 +24,7 @@ from bayesbg.stan import (
     to_inference_data,
     write_run_dir,
 )
+from bayesbg.stan.result import FitResult
 from bayesbg.template_fit.data import BinnedCounts
 
 __all__ = ["PARAMETERS", "TemplateFitResult", "fit_templates", "template_fit_model"]
@@ -38,8 +35,7 @@ PARAMETERS = ("flux", "background_amplitude")
 """Parameters of ``template_fit.stan``: F_k (ph cm-2 s-1) and A_b (dimensionless)."""
 
 
-@dataclass(frozen=True, eq=False)
-class TemplateFitResult:
+class TemplateFitResult(FitResult):
     """Outcome of :func:`fit_templates`.
 
     Attributes
@@ -63,14 +59,6 @@ class TemplateFitResult:
     fit : `cmdstanpy.CmdStanMCMC`
         The cmdstanpy result.
     """
-
-    inference_data: az.InferenceData
-    diagnostics: Diagnostics
-    summary: pd.DataFrame
-    seed: int
-    config: SamplerConfig
-    run_dir: Path | None
-    fit: cmdstanpy.CmdStanMCMC = field(repr=False)
 
 
 def template_fit_model(*, threads: bool = False) -> cmdstanpy.CmdStanModel:
