@@ -24,17 +24,12 @@ from bayesbg.stan import (
     OptimizeResult,
     check_run_dir,
     compile_model,
-    diagnose,
     optimize,
-    parameter_summary,
     sample,
-    sha256_stan_data,
-    sha256_stan_program,
     stan_model_file,
     to_inference_data,
-    write_run_dir,
 )
-from bayesbg.stan.result import FitResult
+from bayesbg.stan.result import FitResult, conclude_fit
 
 __all__ = [
     "PARAMETERS",
@@ -148,36 +143,23 @@ def fit_cosi(
     inits = _prior_inits(data, chains=config.chains, seed=seed)
     fit = sample(model, stan_data, seed=seed, inits=inits, **config.to_kwargs())
     idata = _inference_data(fit, data)
-    diagnostics = diagnose(idata, max_treedepth=config.max_treedepth, var_names=PARAMETERS)
-    summary = parameter_summary(idata, var_names=PARAMETERS, truth=_truth(truth))
-    written = None
-    if target is not None:
-        written = write_run_dir(
-            target,
-            inference_data=idata,
-            fit=fit,
-            diagnostics=diagnostics,
-            config=config,
-            seed=seed,
-            summary_table=summary,
-            inputs={"stan_data": sha256_stan_data(stan_data), **sha256_stan_program(model)},
-            overwrite=overwrite,
-            extra={
-                "model": MODEL_NAME,
-                "inits": "independent draws from the priors",
-                "problem": {
-                    "n_time": data.n_time,
-                    "n_data_bin": data.dataset.n_data_bin,
-                    "n_nonzero": data.n_nonzero,
-                    "n_block": data.n_block,
-                    "templates": list(data.template_names),
-                    "tracer": data.background_model.tracer_name,
-                },
-                **dict(extra or {}),
+    return conclude_fit(
+        CosiFitResult, fit, idata, model=model, stan_data=stan_data, config=config, seed=seed,
+        parameters=PARAMETERS, truth=_truth(truth), run_dir=target, overwrite=overwrite,
+        extra={
+            "model": MODEL_NAME,
+            "inits": "independent draws from the priors",
+            "problem": {
+                "n_time": data.n_time,
+                "n_data_bin": data.dataset.n_data_bin,
+                "n_nonzero": data.n_nonzero,
+                "n_block": data.n_block,
+                "templates": list(data.template_names),
+                "tracer": data.background_model.tracer_name,
             },
-        )
-    return CosiFitResult(inference_data=idata, diagnostics=diagnostics, summary=summary,
-                         seed=seed, config=config, run_dir=written, fit=fit)
+            **dict(extra or {}),
+        },
+    )
 
 
 def maximum_likelihood(

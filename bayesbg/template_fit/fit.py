@@ -15,16 +15,11 @@ from bayesbg.config import SamplerConfig
 from bayesbg.stan import (
     check_run_dir,
     compile_model,
-    diagnose,
-    parameter_summary,
     sample,
-    sha256_stan_data,
-    sha256_stan_program,
     stan_model_file,
     to_inference_data,
-    write_run_dir,
 )
-from bayesbg.stan.result import FitResult
+from bayesbg.stan.result import FitResult, conclude_fit
 from bayesbg.template_fit.data import BinnedCounts
 
 __all__ = ["PARAMETERS", "TemplateFitResult", "fit_templates", "template_fit_model"]
@@ -168,30 +163,10 @@ def fit_templates(
             "flux_prior_sd": ["template"],
         },
     )
-    diagnostics = diagnose(idata, max_treedepth=config.max_treedepth, var_names=PARAMETERS)
-    summary = parameter_summary(idata, var_names=PARAMETERS, truth=truth)
-    written = None
-    if target is not None:
-        written = write_run_dir(
-            target,
-            inference_data=idata,
-            fit=fit,
-            diagnostics=diagnostics,
-            config=config,
-            seed=seed,
-            summary_table=summary,
-            inputs={"stan_data": sha256_stan_data(stan_data), **sha256_stan_program(model)},
-            overwrite=overwrite,
-            extra={"model": "template_fit", "inits": "independent draws from the priors"},
-        )
-    return TemplateFitResult(
-        inference_data=idata,
-        diagnostics=diagnostics,
-        summary=summary,
-        seed=seed,
-        config=config,
-        run_dir=written,
-        fit=fit,
+    return conclude_fit(
+        TemplateFitResult, fit, idata, model=model, stan_data=stan_data, config=config,
+        seed=seed, parameters=PARAMETERS, truth=truth, run_dir=target, overwrite=overwrite,
+        extra={"model": "template_fit", "inits": "independent draws from the priors"},
     )
 
 
