@@ -29,6 +29,12 @@ from numpy.typing import ArrayLike, NDArray
 from bayesbg.isgri.background import BackgroundModel
 from bayesbg.isgri.collimator import CollimatorResponse
 from bayesbg.isgri.scw import Band, PointingTable
+from bayesbg.spectra.crab_units import (
+    CRAB_INDEX,
+    CRAB_NORM,
+    crab_energy_flux,
+    crab_photon_flux,
+)
 
 __all__ = [
     "CRAB_INDEX",
@@ -41,68 +47,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-CRAB_NORM = 10.0
-"""Crab normalisation at 1 keV, ph cm-2 s-1 keV-1 ([ISGRI] Appendix B)."""
-CRAB_INDEX = 2.1
-"""Crab photon index."""
-_KEV_TO_ERG = (1 * u.keV).to_value(u.erg)
-
-
-def _kev(value: u.Quantity | float) -> float:
-    if isinstance(value, u.Quantity):
-        return float(value.to_value(u.keV, equivalencies=u.spectral()))
-    return float(value)
-
-
-def crab_photon_flux(energy_min: u.Quantity | float, energy_max: u.Quantity | float
-                     ) -> u.Quantity:
-    """Crab photon flux in a band, ``integral 10 E^-2.1 dE`` (DOMAIN.md 3).
-
-    Parameters
-    ----------
-    energy_min, energy_max : `~astropy.units.Quantity` or float
-        Band edges (floats are keV).
-
-    Returns
-    -------
-    flux : `~astropy.units.Quantity`
-        cm-2 s-1.
-
-    Examples
-    --------
-    >>> print(f"{crab_photon_flux(25 * u.keV, 60 * u.keV).to_value('cm-2 s-1'):.4f}")
-    0.1629
-    """
-    e1, e2 = _kev(energy_min), _kev(energy_max)
-    k = 1 - CRAB_INDEX
-    return CRAB_NORM * (e2**k - e1**k) / k * u.Unit("cm-2 s-1")
-
-
-def crab_energy_flux(energy_min: u.Quantity | float, energy_max: u.Quantity | float
-                     ) -> u.Quantity:
-    """Crab energy flux in a band, ``integral E 10 E^-2.1 dE``.
-
-    Parameters
-    ----------
-    energy_min, energy_max : `~astropy.units.Quantity` or float
-        Band edges (floats are keV).
-
-    Returns
-    -------
-    flux : `~astropy.units.Quantity`
-        erg s-1 cm-2 (1 keV = 1.602e-9 erg).
-
-    Examples
-    --------
-    >>> print(f"{crab_energy_flux(25, 60).to_value('erg s-1 cm-2'):.3e}")
-    9.734e-09
-    """
-    e1, e2 = _kev(energy_min), _kev(energy_max)
-    k = 2 - CRAB_INDEX
-    kev_flux = CRAB_NORM * (e2**k - e1**k) / k
-    return kev_flux * _KEV_TO_ERG * u.Unit("erg s-1 cm-2")
-
 
 def mcrab_to_energy_flux(mcrab: ArrayLike, band: Band) -> u.Quantity:
     """Convert fluxes in mCrab (per FOV) to erg s-1 cm-2 (per FOV) in a band.
@@ -118,8 +62,9 @@ def mcrab_to_energy_flux(mcrab: ArrayLike, band: Band) -> u.Quantity:
     flux : `~astropy.units.Quantity`
         erg s-1 cm-2.
     """
-    return np.asarray(mcrab, dtype=float) * 1e-3 * crab_energy_flux(band.energy_min,
-                                                                    band.energy_max)
+    return np.asarray(mcrab, dtype=float) * 1e-3 * crab_energy_flux(
+        band.energy_min * u.keV, band.energy_max * u.keV
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import astropy.units as u
 import numpy as np
 import pytest
 
@@ -38,7 +39,9 @@ def test_effective_solid_angle_within_two_percent_of_286():
 
 def test_crab_photon_flux_is_the_power_law_integral():
     expected = 10 / 1.1 * (25**-1.1 - 60**-1.1)
-    assert crab_photon_flux(25, 60).value == pytest.approx(expected)
+    assert crab_photon_flux(25 * u.keV, 60 * u.keV).to_value("cm-2 s-1") == pytest.approx(
+        expected
+    )
 
 
 def test_missing_and_invalid_columns_are_named(small_table):
