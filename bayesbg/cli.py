@@ -91,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--force", action="store_true", help="rebuild even if one exists")
     setup.set_defaults(handler=_setup)
 
+    prune = commands.add_parser(
+        "prune", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="remove unused CmdStan builds and compiled models from the cache",
+        description="Remove old PyPI-built CmdStan directories (about 1.8 GB each), partial\n"
+        "builds whose process has ended, and compiled models whose CmdStan is gone.\n"
+        "Keeps the build of the current sources and the one cmdstanpy uses now.",
+        epilog="example:\n  bayesbg prune --dry-run\n  bayesbg prune",
+    )
+    prune.add_argument("--dir", type=Path, default=None, metavar="PATH",
+                       help="CmdStan build directory (default: $BAYESBG_CMDSTAN or the cache)")
+    prune.add_argument("--dry-run", action="store_true",
+                       help="list what would be removed, remove nothing")
+    prune.set_defaults(handler=_prune)
+
     doctor = commands.add_parser(
         "doctor", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="report which CmdStan is used and whether models compile",
@@ -151,6 +165,13 @@ def _setup(args: argparse.Namespace) -> int:
     result = setup_cmdstan(args.dir, official=args.official, force=args.force)
     if result.built:
         print(f"CmdStan ready at {result.path}")
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from bayesbg.toolchain.prune import prune_cache
+
+    print(prune_cache(root=args.dir, dry_run=args.dry_run).describe())
     return 0
 
 
