@@ -4,13 +4,16 @@ The TOML configuration of ``run``::
 
     input = "scw.fits"          # pointing table (FITS, ECSV, CSV, Parquet); or:
     simulate_seed = 1           # simulate a full-size table instead
-    output = "runs/isgri"       # table (CSV, ECSV) and figures (PNG) go here
+    output = "runs/isgri"       # the run directory (relative to this file)
     method = "gaussian"         # or "mixture" (Stan fit of every region x band)
     seed = 1                    # seed of the mixture fit
     [sampler]                   # optional, SamplerConfig fields
     chains = 2
 
-An unknown key is an error.
+An unknown key is an error. The output is a run directory (written atomically, never
+replaced without --overwrite): flux_table.csv, four PNG figures and summary.json (the
+flux and screening tables, checks, key result, input hashes, versions); report.html is
+written into it unless --no-report.
 """
 
 from __future__ import annotations
@@ -53,7 +56,10 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
         epilog="example:\n  bayesbg isgri run isgri.toml --overwrite",
     )
     run.add_argument("config", type=Path, help="TOML configuration file")
-    run.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an existing run directory")
+    run.add_argument("--no-report", action="store_true",
+                     help="do not write report.html into the run directory")
     run.set_defaults(handler=_run)
     simulate = commands.add_parser(
         "simulate", parents=[common_parent], help="write a simulated full-size pointing table",
@@ -68,27 +74,39 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
 
 
 def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
-    """Run the pipeline as a configuration file says; write the table and figures.
+    """Run the pipeline as a configuration file says; write its run directory.
 
     Parameters
     ----------
     path : str or `~pathlib.Path`
         TOML configuration (module docstring).
     overwrite : bool
-        Replace existing outputs. Default is False.
+        Replace an existing run directory. Default is False.
 
     Returns
     -------
     output : `~pathlib.Path`
-        The output directory.
+        The run directory (`bayesbg.isgri.output.write_isgri_run_dir`).
+
+    Raises
+    ------
+    ValueError
+        On an invalid configuration.
+    FileExistsError
+        If the output directory holds a run and ``overwrite`` is False (checked first).
     """
+    import dataclasses
+    import time
+
     from bayesbg.config import SamplerConfig
-    from bayesbg.isgri.figures import write_figures
     from bayesbg.isgri.fov_flux import flux_mixture_model
+    from bayesbg.isgri.output import write_isgri_run_dir
     from bayesbg.isgri.pipeline import run_pipeline
     from bayesbg.isgri.scw import read_pointings
     from bayesbg.isgri.simulate import simulate_isgri
+    from bayesbg.stan.rundir import check_run_dir
 
+    started = time.perf_counter()
     path = Path(path)
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -104,30 +122,44 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
         raise ValueError(f"method: expected 'gaussian' or 'mixture', found {method!r}")
     output = Path(config.get("output", "runs/isgri"))
     if not output.is_absolute():
-        output = path.parent / output
-    table_file = output / "flux_table.csv"
-    if table_file.exists() and not overwrite:
-        raise FileExistsError(f"{table_file} exists; pass --overwrite to replace it")
+        output = (path.parent / output).absolute()
+    check_run_dir(output, overwrite=overwrite)
+    inputs: dict[str, Path] = {"config": path}
+    truth = None
     if "input" in config:
         source = Path(config["input"])
-        table = read_pointings(source if source.is_absolute() else path.parent / source)
+        source = source if source.is_absolute() else (path.parent / source).absolute()
+        table = read_pointings(source)
+        inputs["pointings"] = source
+        seed = int(config.get("seed", 1)) if method == "mixture" else None
     else:
-        table, _ = simulate_isgri(int(config["simulate_seed"]))
+        seed = int(config["simulate_seed"])
+        table, truth = simulate_isgri(seed)
     sampler = SamplerConfig.from_dict(config.get("sampler", {"chains": 2, "iter_warmup": 500,
                                                              "iter_sampling": 500}))
     model = flux_mixture_model() if method == "mixture" else None
     result = run_pipeline(table, model=model, sampler=sampler, seed=int(config.get("seed", 1)))
-    output.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(table_file, index=False)
     print(result.screening.render())
     print(result.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    for name, figure in write_figures(result, output).items():
-        print(f"{name}: {figure}")
-    return output
+    resolved = {**config, "method": method, "output": str(output)}
+    if "input" in config:
+        resolved["input"] = str(inputs["pointings"])
+    if method == "mixture":
+        resolved["sampler"] = dataclasses.asdict(sampler)
+    written = write_isgri_run_dir(
+        result, output, config=resolved, inputs=inputs, seed=seed, truth=truth,
+        overwrite=overwrite, wall_time_s=time.perf_counter() - started,
+    )
+    print(f"run directory: {written}")
+    return written
 
 
 def _run(args: argparse.Namespace) -> int:
-    run_config(args.config, overwrite=args.overwrite)
+    output = run_config(args.config, overwrite=args.overwrite)
+    if not args.no_report:
+        from bayesbg.report import write_report
+
+        print(f"report: {write_report(output)}")
     return 0
 
 

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 
 from bayesbg.isgri.background import background_pointings  # noqa: E402
 from bayesbg.isgri.collimator import fit_profile_scale  # noqa: E402
-from bayesbg.isgri.fov_flux import gaussian_histogram_estimate  # noqa: E402
+from bayesbg.isgri.fov_flux import FluxGroups, gaussian_histogram_estimate  # noqa: E402
 from bayesbg.isgri.pipeline import PipelineResult  # noqa: E402
 from bayesbg.isgri.regions import longitude_bins  # noqa: E402
 from bayesbg.isgri.skymodel import stellar_fov_maps  # noqa: E402
@@ -76,12 +76,20 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
             estimate = gaussian_histogram_estimate(values, wings=True)
             low, high = np.percentile(values, [1, 99])
             ax = axes[i, k]
-            ax.hist(values, bins=80, range=(low, high), density=True, color="0.7")
+            # density over all N pointings, so that the mixture weights apply as they are
+            width = (high - low) / 80
+            ax.hist(values, bins=80, range=(low, high), color="0.7", histtype="stepfilled",
+                    weights=np.full(values.size, 1.0 / (values.size * width)))
             x = np.linspace(low, high, 400)
             ax.plot(x, np.exp(-0.5 * ((x - estimate.mu) / estimate.sigma) ** 2)
-                    / (np.sqrt(2 * np.pi) * estimate.sigma), color="C0")
-            ax.axvline(row["flux"], color="C3")
+                    / (np.sqrt(2 * np.pi) * estimate.sigma), color="C0",
+                    label="Gaussian core (histogram fit)")
+            if result.mixture is not None:
+                ax.plot(x, _mixture_density(result.mixture, f"{region_name} {band.name}",
+                                            values, x), color="C1", label="mixture")
+            ax.axvline(row["flux"], color="C3", label="reported flux")
             ax.set_title(f"{region_name} {band.name} keV", fontsize=8)
+    axes[0, 0].legend(fontsize=6, loc="upper right")
     fig.supxlabel("residual flux, mCrab per FOV")
     fig.tight_layout()
     fig.savefig(paths["residuals"], dpi=100)
@@ -127,6 +135,22 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
     fig.savefig(paths["longitude_profile"], dpi=100)
     plt.close(fig)
     return paths
+
+
+def _mixture_density(mixture: object, group: str, values: np.ndarray,
+                     x: np.ndarray) -> np.ndarray:
+    """Mixture density at the posterior means (DOMAIN.md 3), per mCrab, on ``x``."""
+    row = mixture.table.loc[group]  # type: ignore[attr-defined]
+    limits = FluxGroups.from_mapping({group: values}).to_stan_data()
+    r_min, r_max = float(limits["flux_min"][0]), float(limits["flux_max"][0])
+    mu, sigma = float(row["mu"]), float(row["sigma"])
+    w_low, w_high = float(row["weight_low"]), float(row["weight_high"])
+    core = (1 - w_low - w_high) * np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (
+        np.sqrt(2 * np.pi) * sigma)
+    wings = np.where(x <= mu, w_low / max(mu - r_min, 1e-12),
+                     w_high / max(r_max - mu, 1e-12))
+    inside = (x >= r_min) & (x <= r_max)
+    return core + np.where(inside, wings, 0.0)
 
 
 def _region_ids(result: PipelineResult, name: str) -> np.ndarray:

@@ -31,8 +31,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         help="write a self-contained HTML report of a run directory",
         description="Render RUN_DIR/report.html: what was run, posterior summary (with the\n"
         "truth for simulated data), sampler checks with pass/fail and advice, trace,\n"
-        "rank and pair plots, and the run's own figures. Figures are embedded.",
-        epilog="example:\n  bayesbg report runs/demo-1 --open",
+        "rank and pair plots, and the run's own tables and figures. Runs without\n"
+        "posterior draws (ISGRI runs, scans): key result, checks (pass/warn/fail with\n"
+        "advice), tables, figures, inputs' hashes. Figures are embedded.",
+        epilog="examples:\n  bayesbg report runs/demo-1 --open\n  bayesbg report runs/isgri",
     )
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     report.add_argument("--open", action="store_true", help="open the page in a browser")
@@ -40,8 +42,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
     runs = commands.add_parser(
         "runs", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="list run directories with type, date, key result and diagnostics",
-        description="List finished run directories below DIR (default ./runs), newest first.",
+        help="list run directories with type, date, key result and status",
+        description="List finished run directories below DIR (default ./runs), newest first:\n"
+        "type, date, key result, and status (sampler diagnostics and the run's checks).",
         epilog="example:\n  bayesbg runs runs/",
     )
     runs.add_argument("directory", nargs="?", type=Path, default=Path("runs"), metavar="DIR")

@@ -181,6 +181,10 @@ def compare_runs(run_dirs: list[str | Path], *, names: list[str] | None = None
     if len(set(labels)) != len(labels):
         raise ValueError(f"names: labels must be unique, found {labels}")
     runs = [load_run(p) for p in run_dirs]
+    for run in runs:
+        if not run.has_posterior:
+            raise ValueError(f"{run.path}: a {run.run_type} run has no posterior draws and no "
+                             "pointwise log-likelihood; compare needs fits (posterior.nc)")
     digests = {label: observed_data_digest(run.inference_data) for label, run in zip(
         labels, runs, strict=True)}
     if len(set(digests.values())) > 1:

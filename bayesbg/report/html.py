@@ -1,11 +1,15 @@
 """``bayesbg report RUN_DIR``: one self-contained HTML page per run directory.
 
-The page holds what was run (model, seed, versions, input hashes, configuration), the
-posterior summary (with the truth beside it for simulated data), the sampler checks with
-a pass/fail verdict and advice for each failure, trace, rank and pair plots of the key
-parameters, and the run type's own figures (PNG files in the run directory, e.g. the
-spectrum of a spectral fit). Figures are embedded as base64 PNG, so the file needs no
-network access and no other files.
+For a fit (``posterior.nc``), the page holds what was run (model, seed, versions, input
+hashes, configuration), the posterior summary (with the truth beside it for simulated
+data), the sampler checks with a pass/fail verdict and advice for each failure, trace,
+rank and pair plots of the key parameters, and the run type's own figures and tables.
+For a run without posterior draws (`bayesbg.stan.write_analysis_run_dir`: ISGRI runs,
+scans, deconvolution), it holds the key result, the run's checks (pass / warn / fail
+with advice), its tables and figures, and what was run. Both read the ``summary.json``
+conventions of `bayesbg.report.analysis` (``tables``, ``figures``, ``checks``,
+``key_result``). Figures are embedded as base64, so the file needs no network access
+and no other files.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from bayesbg.stan.rundir import CONFIG_FILE, load_run
+from bayesbg.report.analysis import (
+    render_checks,
+    render_figures,
+    render_run_info,
+    render_tables,
+)
+from bayesbg.stan.rundir import CONFIG_FILE, RunDirectory, load_run
 
 __all__ = ["ADVICE", "render_report", "write_report"]
 
@@ -48,7 +58,7 @@ ADVICE = {
 }
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;
 color:#222}h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ddd;
 margin-top:1.5em}table{border-collapse:collapse;font-size:13px;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f3f3f3}
@@ -57,6 +67,13 @@ td.name{text-align:left;font-family:monospace}.pass{color:#11791f;font-weight:bo
 overflow-x:auto;font-size:12px}img{max-width:100%;height:auto}
 .verdict-fail{background:#fde8e8;border:1px solid #c00;padding:.5em}
 .verdict-pass{background:#e8f6ea;border:1px solid #11791f;padding:.5em}
+.warn{color:#a35c00;font-weight:bold}.advice-warn{color:#a35c00}.advice-fail{color:#c00}
+.verdict-warn{background:#fff4e0;border:1px solid #a35c00;padding:.5em}
+td.text{text-align:left}.mono{font-family:monospace;word-break:break-all}
+.key-result{font-size:1.1em;background:#f3f6fb;border-left:4px solid #3a6fb0;padding:.5em}
+figure{margin:1em 0}figcaption{font-size:13px;color:#444}.file{color:#888}
+.note{font-size:13px;color:#444}.scroll{overflow-x:auto}
+table.result td{white-space:nowrap}
 """
 
 
@@ -161,7 +178,9 @@ def render_report(run_dir: str | Path) -> str:
     Parameters
     ----------
     run_dir : path
-        Written by a bayesbg fit (``summary.json``, ``posterior.nc``, ``config.toml``).
+        Written by a bayesbg fit (``summary.json``, ``posterior.nc``, ``config.toml``)
+        or by `bayesbg.stan.write_analysis_run_dir` (``summary.json`` and the run's
+        files).
 
     Returns
     -------
@@ -169,8 +188,43 @@ def render_report(run_dir: str | Path) -> str:
         A complete, self-contained HTML document.
     """
     run = load_run(run_dir)
+    body = _fit_body(run) if run.has_posterior else _analysis_body(run)
+    title = f"bayesbg run: {run.run_type}"
+    return "".join([
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        *body,
+        "</body></html>\n",
+    ])
+
+
+def _key_result(summary: dict[str, Any]) -> list[str]:
+    if not summary.get("key_result"):
+        return []
+    return [f"<p class='key-result' id='key-result'>{html.escape(str(summary['key_result']))}"
+            "</p>"]
+
+
+def _analysis_body(run: RunDirectory) -> list[str]:
+    """Sections of a run without posterior draws."""
     summary = run.summary
-    title = f"bayesbg run: {summary.get('run_type', summary.get('model', 'fit'))}"
+    parts = _key_result(summary)
+    parts += ["<h2 id='checks'>Checks</h2>", render_checks(summary.get("checks", []))]
+    if summary.get("tables"):
+        parts += ["<h2 id='tables'>Tables</h2>", render_tables(summary["tables"])]
+    figures = render_figures(run.path, summary.get("figures", []))
+    if figures:
+        parts += ["<h2 id='figures'>Figures</h2>", figures]
+    parts += ["<h2 id='run'>What was run</h2>", render_run_info(run.path, summary)]
+    return parts
+
+
+def _fit_body(run: RunDirectory) -> list[str]:
+    """Sections of a fit: diagnostics, posterior summary, what was run, figures, plots."""
+    run_dir = run.path
+    summary = run.summary
     info_rows = {
         "run directory": {"value": str(Path(run_dir).resolve())},
         "created (UTC)": {"value": summary.get("created_utc", "")},
@@ -188,14 +242,19 @@ def render_report(run_dir: str | Path) -> str:
     config_path = Path(run_dir) / CONFIG_FILE
     config_text = config_path.read_text(encoding="utf-8") if config_path.is_file() else ""
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
+        *_key_result(summary),
         "<h2 id='diagnostics'>Sampler diagnostics</h2>",
         _diagnostics(summary.get("diagnostics", {})),
+    ]
+    if summary.get("checks"):
+        parts += ["<h2 id='checks'>Checks of this run</h2>", render_checks(summary["checks"])]
+    parts += [
         "<h2 id='parameters'>Posterior summary</h2>",
         _table(parameters, columns),
+    ]
+    if summary.get("tables"):
+        parts += ["<h2 id='tables'>Tables of this run</h2>", render_tables(summary["tables"])]
+    parts += [
         "<h2 id='run'>What was run</h2>",
         _table(info_rows, ["value"]),
         f"<pre>{html.escape(config_text)}</pre>",
@@ -203,12 +262,9 @@ def render_report(run_dir: str | Path) -> str:
     extras = {k: v for k, v in summary.items() if k in ("chi_square", "max_likelihood")}
     if extras:
         parts.append(f"<pre>{html.escape(json.dumps(extras, indent=2))}</pre>")
-    own = sorted(Path(run_dir).glob("*.png"))
+    own = render_figures(Path(run_dir), summary.get("figures", []))
     if own:
-        parts.append("<h2 id='figures'>Figures of this run</h2>")
-        for path in own:
-            data = base64.b64encode(path.read_bytes()).decode()
-            parts.append(f"<h3>{html.escape(path.stem)}</h3>{_img(data, path.stem)}")
+        parts += ["<h2 id='figures'>Figures of this run</h2>", own]
     with warnings.catch_warnings():  # KDEs of stuck chains warn; the checks say it already
         warnings.simplefilter("ignore")  # also ArviZ 0.23 on matplotlib 3.11 deprecations
         figures = _figures(run.inference_data)
@@ -216,8 +272,7 @@ def render_report(run_dir: str | Path) -> str:
         parts.append("<h2 id='sampler-plots'>Sampler plots</h2>")
         for caption, data in figures:
             parts.append(f"<h3>{html.escape(caption)}</h3>{_img(data, caption)}")
-    parts.append("</body></html>\n")
-    return "".join(parts)
+    return parts
 
 
 def write_report(run_dir: str | Path) -> Path:

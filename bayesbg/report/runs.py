@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bayesbg.report.analysis import check_status
+
 __all__ = ["RunInfo", "list_runs", "runs_table"]
 
 
@@ -18,11 +20,14 @@ class RunInfo:
     path: Path  #: the run directory
     run_type: str  #: model or run type recorded in summary.json
     created: str  #: creation time, UTC
-    key_result: str  #: first parameter's posterior mean +- sd
-    diagnostics: str  #: "pass", "FAIL: <checks>" or "unknown"
+    key_result: str  #: summary["key_result"], else the first parameter's mean +- sd
+    diagnostics: str  #: status: "pass", "warn: <checks>", "FAIL: <checks>" or "unknown"
 
 
-def _key_result(parameters: object) -> str:
+def _key_result(summary: dict) -> str:
+    if isinstance(summary.get("key_result"), str):
+        return summary["key_result"]
+    parameters = summary.get("parameters")
     if isinstance(parameters, dict) and parameters:
         name, values = next(iter(parameters.items()))
         if isinstance(values, dict) and "mean" in values and "sd" in values:
@@ -30,7 +35,7 @@ def _key_result(parameters: object) -> str:
     return ""
 
 
-def _status(diagnostics: object) -> str:
+def _sampler_status(diagnostics: object) -> str:
     if not isinstance(diagnostics, dict) or "passed" not in diagnostics:
         return "unknown"
     if diagnostics["passed"]:
@@ -39,6 +44,22 @@ def _status(diagnostics: object) -> str:
     failed = [name for name, check in checks.items()
               if isinstance(check, dict) and check.get("passed") is False]
     return "FAIL: " + ", ".join(failed) if failed else "FAIL"
+
+
+def _status(summary: dict) -> str:
+    """Sampler diagnostics (fits) and the run's own checks (``summary["checks"]``)."""
+    sampler = _sampler_status(summary.get("diagnostics"))
+    checks = summary.get("checks")
+    if not isinstance(checks, list) or not checks:
+        return sampler
+    checks = [c for c in checks if isinstance(c, dict)]
+    worst = check_status(checks)
+    named = ", ".join(str(c.get("name")) for c in checks if c.get("status") == worst)
+    own = {"pass": "pass", "warn": f"warn: {named}", "fail": f"FAIL: {named}"}.get(worst,
+                                                                                   "unknown")
+    if sampler == "unknown":
+        return own
+    return "; ".join(part for part in (sampler, own) if part != "pass") or "pass"
 
 
 def list_runs(directory: str | Path = "runs") -> list[RunInfo]:
@@ -71,8 +92,8 @@ def list_runs(directory: str | Path = "runs") -> list[RunInfo]:
             path=run,
             run_type=str(summary.get("run_type", summary.get("model", "?"))),
             created=str(summary.get("created_utc", "?")),
-            key_result=_key_result(summary.get("parameters")),
-            diagnostics=_status(summary.get("diagnostics")),
+            key_result=_key_result(summary),
+            diagnostics=_status(summary),
         ))
     return sorted(infos, key=lambda info: info.created, reverse=True)
 
@@ -81,5 +102,5 @@ def runs_table(infos: list[RunInfo]) -> pd.DataFrame:
     """The index as a table for printing."""
     return pd.DataFrame(
         [{"run": str(i.path), "type": i.run_type, "created (UTC)": i.created,
-          "key result": i.key_result, "diagnostics": i.diagnostics} for i in infos]
+          "key result": i.key_result, "status": i.diagnostics} for i in infos]
     )

@@ -9,6 +9,7 @@ posterior median, and writes a run directory (`bayesbg.stan.write_run_dir`) with
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Mapping
@@ -208,9 +209,15 @@ def fit_spectrum(
     median = posterior_median(idata, model)
     chi2 = chi_square(prepared, median)
     ml = _max_likelihood(stan_model, prepared, median, seed) if max_likelihood else None
-    written = None
+    result = SpectralFitResult(model, data, prepared, idata, summary, diagnostics, chi2, ml,
+                               seed, config, None, fit)
     if target is not None:
         table = spectral_table({"fit": _Partial(model, idata, chi2, ml, data)})
+        files: dict[str, Any] = {TABLE_FILE: (table.to_string() + "\n").encode()}
+        if figure:
+            from bayesbg.spectra.figures import plot_spectrum
+
+            files[FIGURE_FILE] = lambda path, fitted=result: plot_spectrum(fitted, path=path)
         extra = {
             "model": "spectral_fit",
             "spectral_model": model.expression,
@@ -224,21 +231,20 @@ def fit_spectrum(
             "max_likelihood": None if ml is None else {
                 "log_likelihood": ml.log_likelihood, "n_parameters": ml.n_parameters,
                 "n_observations": ml.n_observations, "aic": ml.aic, "bic": ml.bic},
+            "tables": [{"title": f"Spectral fit: {model.expression} (68 % intervals)",
+                        "columns": ["quantity", "value"],
+                        "rows": [[str(k), str(v)] for k, v in table.iloc[:, 0].items()]}],
+            "figures": [{"file": FIGURE_FILE, "caption": "Data, total model, components and "
+                         "residuals in mCrab (left) and E^2 F(E) (right)"}] if figure else [],
         }
         written = write_run_dir(
             target, inference_data=idata, fit=fit, diagnostics=diagnostics, config=config,
             seed=seed, summary_table=summary,
             inputs={"stan_data": sha256_stan_data(prepared.stan_data),
                     **sha256_stan_program(stan_model)},
-            overwrite=overwrite, extra=extra,
+            overwrite=overwrite, extra=extra, files=files,
         )
-        (written / TABLE_FILE).write_text(table.to_string() + "\n", encoding="utf-8")
-    result = SpectralFitResult(model, data, prepared, idata, summary, diagnostics, chi2, ml,
-                               seed, config, written, fit)
-    if written is not None and figure:
-        from bayesbg.spectra.figures import plot_spectrum
-
-        plot_spectrum(result, path=written / FIGURE_FILE)
+        result = dataclasses.replace(result, run_dir=written)
     return result
 
 

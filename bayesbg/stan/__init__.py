@@ -24,8 +24,11 @@ from bayesbg.stan.rundir import (
     RunDirectory,
     check_run_dir,
     load_run,
+    sha256_file,
     sha256_stan_data,
     sha256_stan_program,
+    stan_versions,
+    write_analysis_run_dir,
     write_run_dir,
 )
 from bayesbg.stan.summary import parameter_summary
@@ -50,10 +53,13 @@ __all__ = [
     "optimize",
     "parameter_summary",
     "sample",
+    "sha256_file",
     "sha256_stan_data",
     "sha256_stan_program",
     "stan_model_file",
     "stan_models_dir",
+    "stan_versions",
     "to_inference_data",
+    "write_analysis_run_dir",
     "write_run_dir",
 ]

@@ -13,7 +13,12 @@ import pandas as pd
 
 from bayesbg.config import SamplerConfig
 from bayesbg.stan.diagnostics import Diagnostics, diagnose
-from bayesbg.stan.rundir import sha256_stan_data, sha256_stan_program, write_run_dir
+from bayesbg.stan.rundir import (
+    FileContent,
+    sha256_stan_data,
+    sha256_stan_program,
+    write_run_dir,
+)
 from bayesbg.stan.summary import parameter_summary
 
 ResultT = TypeVar("ResultT", bound="FitResult")
@@ -68,12 +73,14 @@ def conclude_fit(
     run_dir: Path | None = None,
     overwrite: bool = False,
     extra: Mapping[str, Any] | None = None,
+    files: Mapping[str, FileContent] | None = None,
 ) -> ResultT:
     """Check the sampler, summarise the parameters and write the run directory.
 
     The common end of every NUTS fit: `diagnose` and `parameter_summary` over
     ``parameters``, then `write_run_dir` (with the data and program hashes) when
-    ``run_dir`` is given (already checked with `check_run_dir`).
+    ``run_dir`` is given (already checked with `check_run_dir`); ``extra`` and
+    ``files`` are passed on to `write_run_dir`.
 
     Returns
     -------
@@ -88,7 +95,7 @@ def conclude_fit(
             run_dir, inference_data=inference_data, fit=fit, diagnostics=diagnostics,
             config=config, seed=seed, summary_table=summary,
             inputs={"stan_data": sha256_stan_data(stan_data), **sha256_stan_program(model)},
-            overwrite=overwrite, extra=extra,
+            overwrite=overwrite, extra=extra, files=files,
         )
     return result_type(inference_data=inference_data, diagnostics=diagnostics,
                        summary=summary, seed=seed, config=config, run_dir=written, fit=fit)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bayesbg.config import SamplerConfig
+from bayesbg.isgri import run_pipeline, simulate_isgri
+from bayesbg.isgri.output import CRAB_SCATTER_PAPER, isgri_checks, write_isgri_run_dir
 from bayesbg.report import render_report, write_report
 from bayesbg.spectra import (
     REFERENCE_FITS,
@@ -58,6 +62,24 @@ def runs(tmp_path_factory, template_model):
     return {"template": good.run_dir, "poor": poor.run_dir, "spectrum": spectral.run_dir}
 
 
+@pytest.fixture(scope="module")
+def isgri_pipeline():
+    """The pipeline on a full-size simulation (seed 5, no Stan; ~25 s) and its truth."""
+    table, truth = simulate_isgri(5)
+    return run_pipeline(table), truth
+
+
+@pytest.fixture(scope="module")
+def isgri_run(tmp_path_factory, isgri_pipeline):
+    """The run directory of `isgri_pipeline` (`bayesbg isgri run` writes the same)."""
+    result, truth = isgri_pipeline
+    root = tmp_path_factory.mktemp("isgri")
+    config = root / "isgri.toml"
+    config.write_text('simulate_seed = 5\noutput = "run"\n')
+    return write_isgri_run_dir(result, root / "run", config={"simulate_seed": 5},
+                               inputs={"config": config}, seed=5, truth=truth)
+
+
 def test_template_report_has_tables_and_figures(runs):
     text = render_report(runs["template"])
     assert "All sampler checks passed." in text
@@ -77,12 +99,65 @@ def test_spectral_report_embeds_the_spectrum(runs):
     text = render_report(runs["spectrum"])
     assert "Figures of this run" in text and "spectrum" in text
     assert "chi_square" in text
+    assert "<h3>Spectral fit: cutoffpl+powerlaw" in text and "F_total (30-80 keV)" in text
+    assert "Data, total model, components and residuals" in text
+    assert (runs["spectrum"] / "spectrum.png").is_file()  # written before the rename
+
+
+def test_isgri_report_has_table1_screening_checks_and_figures(isgri_run):
+    text = render_report(isgri_run)
+    assert "<title>bayesbg run: isgri_run</title>" in text
+    assert "class='key-result'" in text and "mCrab per FOV" in text
+    assert "<h3>Flux per field of view ([ISGRI] Table 1)</h3>" in text
+    for region in ("GB", "L+20", "L-20", "3C 273/Coma"):
+        assert f"<td class='text'>{region}</td>" in text
+    assert "<h3>Screening</h3>" in text and "phase in [0.2, 0.8]" in text
+    assert "high-latitude field (3C 273/Coma) consistent with zero" in text
+    assert "Crab calibration residual scatter" in text
+    assert "simulation: injected fluxes recovered" in text
+    assert text.count("data:image/png;base64,") == 4
+    for name in ("background_lightcurve", "residuals", "crab_calibration",
+                 "longitude_profile"):
+        assert f"({name}.png)" in text
+    assert "input sha256: config" in text and "version: astropy" in text
+
+
+def test_isgri_checks_pass_on_the_simulation_and_flag_what_is_wrong(isgri_pipeline):
+    result, truth = isgri_pipeline
+    status = {c["name"].split(" (")[0].split(":")[0]: c["status"]
+              for c in isgri_checks(result, truth=truth)}
+    assert status == {"high-latitude field": "pass", "Crab calibration residual scatter":
+                      status["Crab calibration residual scatter"],
+                      "background model coverage": "pass", "simulation": "pass"}
+    high = result.table["region"] == "3C 273/Coma"
+    for pull, expected in ((2.4, "warn"), (5.0, "fail")):
+        table = result.table.copy()
+        table.loc[high, "flux"] = pull * table.loc[high, "error"]
+        checks = isgri_checks(dataclasses.replace(result, table=table), truth=truth)
+        assert checks[0]["status"] == expected and checks[3]["status"] == expected
+    paper = [CRAB_SCATTER_PAPER.get(band.name, 500.0) for band in result.crab.bands]
+    for factor, expected in ((1.0, "pass"), (2.0, "warn"), (4.0, "fail")):
+        crab = dataclasses.replace(result.crab, systematic=factor * np.array(paper))
+        check = isgri_checks(dataclasses.replace(result, crab=crab))[1]
+        assert check["status"] == expected, check["detail"]
+
+
+#: What the rendered page of each report type must hold: a section id, strings, images.
+EXPECTED = {
+    "template": ("diagnostics", ["Posterior summary", "flux["], 3),
+    "poor": ("diagnostics", ["Sampler checks FAILED"], 3),
+    "spectrum": ("diagnostics", ["Spectral fit: cutoffpl+powerlaw", "spectrum.png"], 4),
+    "isgri": ("checks", ["Flux per field of view", "Screening", "residuals.png",
+                         "longitude_profile.png"], 4),
+}
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian: chromium)")
-@pytest.mark.parametrize("kind", ["template", "poor", "spectrum"])
-def test_report_renders_in_headless_chromium(runs, kind, tmp_path):
-    page = write_report(runs[kind])
+@pytest.mark.parametrize("kind", ["template", "poor", "spectrum", "isgri"])
+def test_report_renders_in_headless_chromium(request, kind, tmp_path):
+    run_dir = (request.getfixturevalue("isgri_run") if kind == "isgri"
+               else request.getfixturevalue("runs")[kind])
+    page = write_report(run_dir)
     profile = tmp_path / "profile"
     dom = subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr",
@@ -91,8 +166,11 @@ def test_report_renders_in_headless_chromium(runs, kind, tmp_path):
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert not re.search(r"CONSOLE.*(Uncaught|Error)", dom.stderr), dom.stderr[-2000:]
-    assert "id=\"diagnostics\"" in dom.stdout and "<table>" in dom.stdout
-    assert dom.stdout.count("<img") >= 3
+    section, strings, n_images = EXPECTED[kind]
+    assert f"id=\"{section}\"" in dom.stdout and "<table" in dom.stdout
+    for string in strings:
+        assert string in dom.stdout, string
+    assert dom.stdout.count("<img") >= n_images
     shot = DOCS / f"report_{kind}.png"
     DOCS.mkdir(parents=True, exist_ok=True)
     subprocess.run(
