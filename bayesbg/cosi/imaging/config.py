@@ -1,0 +1,258 @@
+"""TOML configuration of a deconvolution (``bayesbg cosi deconvolve CONFIG``).
+
+Example file (paths relative to the file)::
+
+    run_dir = "runs/crab-image"    # optional; default runs/<config file stem>
+
+    [data]
+    dataset = "cosi_sim.nc"        # written by `bayesbg cosi simulate` or CosiDataset.write
+    energy_min = 506.0             # optional band, keV (datasets with energy bins)
+    energy_max = 516.0
+
+    [pointing]                     # one of:
+    file = "pointing.nc"           # written by Pointing.write
+    balloon_seed = 1               # regenerate the aspect of `bayesbg cosi simulate --seed 1`
+    substeps = 4                   # pointings per hour (balloon_seed only)
+
+    [response]
+    nside = 16                     # sky HEALPix resolution of the image
+    instrument_nside = 16          # instrument-frame source grid of the detector response
+    resolution = 2.5               # scatter-angle resolution, deg
+    area = 50.0                    # geometric on-axis area, cm2
+    application = "matrix_free"    # or "sparse", "dense" (small problems only)
+
+    [background]                   # as in `bayesbg cosi fit` (CosiFitConfig)
+    tracer = "photo_event_rate"
+    scheme = "equidistant"
+    n_blocks = 8
+
+    [deconvolution]                # DeconvolutionSettings
+    iterations = 40
+    acceleration = true
+    smoothing_fwhm = 10.0          # deg; 0: no smoothing
+    refit_background = true
+    exposure_threshold = 0.01
+    background_perturbation = 0.05
+    reference_iterations = 0       # > 0: also run classic RL this long, for comparison
+
+    [output]
+    source = [184.56, -5.78]       # optional known source (l, b), deg: marker, region
+    source_name = "Crab"
+    region_radius = 0.0            # deg; 0: brightest pixel and its neighbours
+    zoom_width = 60.0              # deg
+    iterations = [5, 10]           # extra iterations to store in the FITS cube
+
+Unknown tables or keys are errors.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bayesbg.cosi.config import CosiFitConfig
+from bayesbg.cosi.imaging.deconvolve import DeconvolutionSettings
+
+__all__ = ["APPLICATIONS", "DeconvolveConfig"]
+
+APPLICATIONS = ("matrix_free", "sparse", "dense")
+"""Ways to apply the response (:mod:`bayesbg.cosi.imaging.projection`)."""
+
+_TOP = {"run_dir", "data", "pointing", "response", "background", "deconvolution", "output"}
+_DATA = {"dataset", "energy_min", "energy_max"}
+_POINTING = {"file", "balloon_seed", "substeps"}
+_RESPONSE = {"nside", "instrument_nside", "resolution", "area", "application"}
+_BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
+               "response"}
+_DECONVOLUTION = {"iterations", "acceleration", "max_acceleration", "smoothing_fwhm",
+                  "smoothing_target", "refit_background", "exposure_threshold",
+                  "background_perturbation", "initial_flux", "reference_iterations"}
+_OUTPUT = {"source", "source_name", "region_radius", "zoom_width", "iterations"}
+
+
+@dataclass(frozen=True)
+class DeconvolveConfig:
+    """Settings of one deconvolution; see the module docstring for the TOML layout.
+
+    Parameters
+    ----------
+    background : `bayesbg.cosi.CosiFitConfig`
+        Dataset, band and background model (its sampler and prior fields are unused).
+    pointing_file : `~pathlib.Path` or None
+    balloon_seed : int or None
+        Exactly one of ``pointing_file`` and ``balloon_seed``.
+    substeps : int
+    nside, instrument_nside : int
+    resolution, area : float
+        deg, cm2.
+    application : str
+        One of `APPLICATIONS`.
+    settings : `DeconvolutionSettings`
+    reference_iterations : int
+        Classic Richardson-Lucy iterations run for comparison (0: none).
+    source : (float, float) or None
+        Known source (l, b), deg.
+    source_name : str
+    region_radius, zoom_width : float
+        deg.
+    extra_iterations : tuple of int
+        Iterations stored in the FITS cube besides the chosen one and the last.
+    run_dir : `~pathlib.Path` or None
+    """
+
+    background: CosiFitConfig
+    pointing_file: Path | None = None
+    balloon_seed: int | None = None
+    substeps: int = 4
+    nside: int = 16
+    instrument_nside: int = 16
+    resolution: float = 2.5
+    area: float = 50.0
+    application: str = "matrix_free"
+    settings: DeconvolutionSettings = field(default_factory=DeconvolutionSettings)
+    reference_iterations: int = 0
+    source: tuple[float, float] | None = None
+    source_name: str = "source"
+    region_radius: float = 0.0
+    zoom_width: float = 60.0
+    extra_iterations: tuple[int, ...] = ()
+    run_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.pointing_file is None) == (self.balloon_seed is None):
+            raise ValueError("pointing: give exactly one of 'file' and 'balloon_seed'")
+        if self.application not in APPLICATIONS:
+            raise ValueError(f"response.application: expected one of {APPLICATIONS}, found "
+                             f"{self.application!r}")
+        for name in ("nside", "instrument_nside", "substeps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, found {value!r}")
+        for name in ("nside", "instrument_nside"):
+            value = getattr(self, name)
+            if value & (value - 1):
+                raise ValueError(f"response.{name}: expected a power of 2, found {value}")
+        if isinstance(self.reference_iterations, bool) or \
+                not isinstance(self.reference_iterations, int) or self.reference_iterations < 0:
+            raise ValueError("deconvolution.reference_iterations: expected a non-negative "
+                             f"integer, found {self.reference_iterations!r}")
+        for name in ("resolution", "area", "zoom_width"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}: expected a positive number, found "
+                                 f"{getattr(self, name)!r}")
+        if not self.region_radius >= 0:
+            raise ValueError(f"output.region_radius: expected >= 0 deg, found "
+                             f"{self.region_radius!r}")
+        if self.source is not None and (len(self.source) != 2 or
+                                        not -90 <= self.source[1] <= 90):
+            raise ValueError(f"output.source: expected [l, b] in deg, found {self.source!r}")
+
+    @classmethod
+    def from_toml(cls, text: str, *, base: str | Path = ".") -> DeconvolveConfig:
+        """Parse TOML text; relative paths are relative to ``base``.
+
+        Raises
+        ------
+        ValueError
+            On invalid TOML, an unknown table or key (named), or an invalid value.
+        """
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"config: invalid TOML ({err})") from err
+        _known("config", document, _TOP)
+        tables = {name: _table(document, name, allowed) for name, allowed in (
+            ("data", _DATA), ("pointing", _POINTING), ("response", _RESPONSE),
+            ("background", _BACKGROUND), ("deconvolution", _DECONVOLUTION),
+            ("output", _OUTPUT))}
+        base = Path(base)
+
+        def path(value: Any) -> Path:
+            candidate = Path(str(value))
+            return candidate if candidate.is_absolute() else (base / candidate).resolve()
+
+        data = tables["data"]
+        if "dataset" not in data:
+            raise ValueError("data.dataset: missing; the dataset file to deconvolve")
+        fit_values: dict[str, Any] = {"dataset": path(data["dataset"])}
+        for key in ("energy_min", "energy_max"):
+            if key in data:
+                fit_values[key] = float(data[key])
+        background = dict(tables["background"])
+        if "response" in background:
+            background["response"] = path(background["response"])
+        fit_values.update(background)
+        values: dict[str, Any] = {"background": CosiFitConfig(**fit_values)}
+        pointing = tables["pointing"]
+        if "file" in pointing:
+            values["pointing_file"] = path(pointing["file"])
+        if "balloon_seed" in pointing:
+            values["balloon_seed"] = pointing["balloon_seed"]
+        if "substeps" in pointing:
+            values["substeps"] = pointing["substeps"]
+        values.update(tables["response"])
+        deconvolution = dict(tables["deconvolution"])
+        if "reference_iterations" in deconvolution:
+            values["reference_iterations"] = deconvolution.pop("reference_iterations")
+        values["settings"] = DeconvolutionSettings(**deconvolution)
+        output = tables["output"]
+        if "source" in output:
+            values["source"] = tuple(float(v) for v in output["source"])
+        for key in ("source_name", "region_radius", "zoom_width"):
+            if key in output:
+                values[key] = output[key]
+        if "iterations" in output:
+            values["extra_iterations"] = tuple(int(v) for v in output["iterations"])
+        if "run_dir" in document:
+            values["run_dir"] = path(document["run_dir"])
+        return cls(**values)
+
+    @classmethod
+    def read(cls, path: str | Path) -> DeconvolveConfig:
+        """Read a TOML file; ``run_dir`` defaults to ``runs/<file stem>``."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} does not exist")
+        config = cls.from_toml(path.read_text(encoding="utf-8"), base=path.parent)
+        if config.run_dir is None:
+            object.__setattr__(config, "run_dir", Path("runs") / path.stem)
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings, for ``summary.json``."""
+        background = self.background.to_dict()
+        for key in ("templates", "flux_prior_mean", "flux_prior_sd", "background_prior_sd",
+                    "seed", "grainsize"):
+            background.pop(key, None)
+        settings = asdict(self.settings)
+        settings.pop("show_progress", None)
+        return {
+            "data_and_background": background,
+            "pointing": {"file": str(self.pointing_file) if self.pointing_file else None,
+                         "balloon_seed": self.balloon_seed, "substeps": self.substeps},
+            "response": {"nside": self.nside, "instrument_nside": self.instrument_nside,
+                         "resolution": self.resolution, "area": self.area,
+                         "application": self.application},
+            "deconvolution": {**settings, "reference_iterations": self.reference_iterations},
+            "output": {"source": list(self.source) if self.source else None,
+                       "source_name": self.source_name, "region_radius": self.region_radius,
+                       "zoom_width": self.zoom_width,
+                       "iterations": list(self.extra_iterations)},
+        }
+
+
+def _known(where: str, table: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown key in {where}; expected one of "
+                         f"{sorted(allowed)}")
+
+
+def _table(document: dict[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
+    table = document.get(name, {})
+    if not isinstance(table, dict):
+        raise ValueError(f"{name}: expected a table")
+    _known(f"[{name}]", table, allowed)
+    return table

@@ -1,0 +1,342 @@
+"""The imaging response as an operator: sky image -> expected counts, and back.
+
+A sky image ``M[j]`` (ph cm-2 s-1 in HEALPix pixel ``j``, Galactic, ring order) predicts
+the counts
+
+.. math:: m[t, c] = \\sum_j R[(t, c), j] M_j ,\\qquad
+          R[(t, c), j] = \\sum_s R_{det}[c, s] \\, E[(s, t), j] ,
+
+with ``R_det`` the detector response of :func:`bayesbg.cosi.response.compton_response`
+(instrument-frame source grid ``s``) and ``E`` the pointing history: effective area times
+live time with which sky pixel ``j`` falls on instrument pixel ``s`` during time bin
+``t`` (bilinear HEALPix weights, exactly as the simulator's exposure). Three ways to apply
+it, all restricted to the populated (time, data-space) bins that the Richardson-Lucy
+update needs (the empty bins enter only through the sensitivity ``sum_i R_ij``):
+
+- :class:`MatrixFreeResponse` keeps ``R_det`` and ``E`` apart (memory ~ their non-zeros,
+  never the product); the default and the only choice at full scale;
+- :class:`MatrixResponse` holds the product for the populated bins as a `scipy.sparse`
+  CSR matrix or a dense array (:meth:`MatrixFreeResponse.to_matrix`), for small problems.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import astropy.units as u
+import astropy_healpix as ahp
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+
+from bayesbg.cosi.data import CosiDataset
+from bayesbg.cosi.imaging.pointing import Pointing
+from bayesbg.cosi.response import compton_response, effective_area, unit_vectors
+
+__all__ = [
+    "MatrixFreeResponse",
+    "MatrixResponse",
+    "build_imaging_response",
+    "pixel_vectors",
+    "pointing_exposure",
+]
+
+log = logging.getLogger(__name__)
+
+
+def pixel_vectors(nside: int) -> NDArray[np.float64]:
+    """Galactic unit vectors of the centres of a ring-ordered HEALPix grid, shape (npix, 3)."""
+    grid = ahp.HEALPix(nside=nside, order="ring", frame="galactic")
+    lon, lat = grid.healpix_to_lonlat(np.arange(grid.npix))
+    return unit_vectors(90.0 - lat.to_value(u.deg), lon.to_value(u.deg))
+
+
+def _instrument_grid(instrument_nside: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Instrument-frame source directions in view and the column of each HEALPix pixel.
+
+    The same choice as :func:`bayesbg.cosi.simulate_cosi`: pixels with z > -0.2.
+    """
+    grid = ahp.HEALPix(nside=instrument_nside, order="ring")
+    lon, lat = grid.healpix_to_lonlat(np.arange(grid.npix))
+    vectors = unit_vectors(90.0 - lat.to_value(u.deg), lon.to_value(u.deg))
+    in_view = vectors[:, 2] > -0.2
+    column = np.full(grid.npix, -1)
+    column[in_view] = np.arange(in_view.sum())
+    return vectors[in_view], column
+
+
+def pointing_exposure(
+    pointing: Pointing,
+    sky_vectors: ArrayLike,
+    *,
+    instrument_nside: int,
+    n_time: int,
+    area: float = 50.0,
+    chunk: int = 64,
+) -> sparse.csr_array:
+    """Exposure ``E[(s, t), j]`` of sky pixel ``j`` on instrument pixel ``s`` in time bin ``t``.
+
+    Per sub-pointing: the sky direction in instrument coordinates, its effective area
+    (:func:`bayesbg.cosi.response.effective_area`) times the live time, spread over the
+    four nearest instrument-frame HEALPix pixels with bilinear weights (the nearest pixel
+    where astropy-healpix returns non-finite weights). This is the simulator's exposure
+    for one sky point of unit flux, for every sky pixel at once.
+
+    Parameters
+    ----------
+    pointing : `Pointing`
+    sky_vectors : array_like, shape (n_pixel, 3)
+        Galactic unit vectors of the sky pixels.
+    instrument_nside : int
+        HEALPix resolution of the instrument-frame source grid.
+    n_time : int
+        Time bins of the dataset.
+    area : float
+        Geometric on-axis area, cm2. Default is 50.
+    chunk : int
+        Sub-pointings processed at once (memory ~ chunk x n_pixel x 100 bytes).
+
+    Returns
+    -------
+    exposure : `scipy.sparse.csr_array`, shape (n_source * n_time, n_pixel)
+        cm2 s; row ``s * n_time + t`` (the layout of ``convolve_sky``'s exposure).
+    """
+    points = np.asarray(sky_vectors, dtype=np.float64)
+    if pointing.n_time > n_time:
+        raise ValueError(f"pointing: covers {pointing.n_time} time bins, the dataset {n_time}")
+    _, column = _instrument_grid(instrument_nside)
+    n_source = int(column.max()) + 1
+    n_pixel = points.shape[0]
+    pieces = []
+    for start in range(0, pointing.n_step, chunk):
+        step = slice(start, min(start + chunk, pointing.n_step))
+        rotation = pointing.rotation[step]
+        local = np.einsum("kji,pj->kpi", rotation, points)  # Galactic -> instrument
+        zenith = np.degrees(np.arccos(np.clip(local[..., 2], -1.0, 1.0)))
+        weight = effective_area(zenith, pointing.altitude[step][:, None], area=area)
+        weight *= pointing.live_time[step][:, None]
+        visible = weight > 0
+        which_step, pixel = np.nonzero(visible)
+        lon = np.mod(np.arctan2(local[..., 1], local[..., 0])[visible], 2 * np.pi)
+        lat = np.arcsin(np.clip(local[..., 2], -1.0, 1.0))[visible]
+        index, share = ahp.bilinear_interpolation_weights(
+            lon * u.rad, lat * u.rad, nside=instrument_nside, order="ring")
+        broken = ~np.all(np.isfinite(share), axis=0)
+        if broken.any():
+            nearest = ahp.lonlat_to_healpix(lon[broken] * u.rad, lat[broken] * u.rad,
+                                            nside=instrument_nside, order="ring")
+            index[:, broken] = nearest[None, :]
+            share[:, broken] = 0.25
+        target = column[index]
+        time = np.broadcast_to(pointing.time_bin[step][which_step], target.shape)
+        value = share * weight[visible][None, :]
+        keep = target >= 0
+        rows = target[keep] * n_time + time[keep]
+        cols = np.broadcast_to(pixel, target.shape)[keep]
+        piece = sparse.coo_array((value[keep], (rows, cols)), shape=(n_source * n_time, n_pixel))
+        pieces.append(piece.tocsr())
+    exposure = pieces[0]
+    for piece in pieces[1:]:
+        exposure = exposure + piece
+    exposure.sum_duplicates()
+    return sparse.csr_array(exposure)
+
+
+class _Response:
+    """Common interface: ``forward``, ``back``, ``sensitivity`` over the populated bins."""
+
+    sensitivity: NDArray[np.float64]
+
+    @property
+    def n_pixel(self) -> int:
+        return int(self.sensitivity.size)
+
+    def forward(self, image: ArrayLike) -> NDArray[np.float64]:  # pragma: no cover
+        raise NotImplementedError
+
+    def back(self, weights: ArrayLike) -> NDArray[np.float64]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _image(self, image: ArrayLike) -> NDArray[np.float64]:
+        array = np.asarray(image, dtype=np.float64)
+        if array.shape != (self.n_pixel,):
+            raise ValueError(f"image: expected shape ({self.n_pixel},), found {array.shape}")
+        return array
+
+
+@dataclass(eq=False)
+class MatrixResponse(_Response):
+    """The response at the populated bins as one matrix (dense array or CSR).
+
+    Attributes
+    ----------
+    matrix : `numpy.ndarray` or `scipy.sparse.csr_array`, shape (n_selected, n_pixel)
+        cm2 s: expected counts in each populated bin per ph cm-2 s-1 in each pixel.
+    sensitivity : `numpy.ndarray`, shape (n_pixel,)
+        ``sum_i R_ij`` over all bins, cm2 s.
+    """
+
+    matrix: NDArray[np.float64] | sparse.csr_array
+    sensitivity: NDArray[np.float64]
+
+    def forward(self, image: ArrayLike) -> NDArray[np.float64]:
+        """Expected counts at the populated bins, shape (n_selected,)."""
+        return np.asarray(self.matrix @ self._image(image), dtype=np.float64)
+
+    def back(self, weights: ArrayLike) -> NDArray[np.float64]:
+        """``sum_i R_ij w_i`` over the populated bins, shape (n_pixel,)."""
+        return np.asarray(self.matrix.T @ np.asarray(weights, dtype=np.float64))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the matrix, bytes."""
+        if sparse.issparse(self.matrix):
+            return int(self.matrix.data.nbytes + self.matrix.indices.nbytes
+                       + self.matrix.indptr.nbytes)
+        return int(self.matrix.nbytes)
+
+
+@dataclass(eq=False)
+class MatrixFreeResponse(_Response):
+    """Detector response and pointing exposure kept apart, applied one after the other.
+
+    Attributes
+    ----------
+    detector : `scipy.sparse.csr_array`, shape (n_data_bin, n_source)
+        ``R_det[c, s]``, probability per photon.
+    exposure : `scipy.sparse.csr_array`, shape (n_source * n_time, n_pixel)
+        ``E[(s, t), j]``, cm2 s.
+    time_index, data_index : `numpy.ndarray` of int, shape (n_selected,)
+        The populated bins, sorted by time.
+    sensitivity : `numpy.ndarray`, shape (n_pixel,)
+        cm2 s.
+    cache_bytes : float
+        Memory allowed for keeping the detector rows of each time bin's populated bins
+        (and their transposes), bytes; above it the rows are sliced on every call.
+        Default is 256e6.
+    """
+
+    detector: sparse.csr_array
+    exposure: sparse.csr_array
+    time_index: NDArray[np.int64]
+    data_index: NDArray[np.int64]
+    sensitivity: NDArray[np.float64]
+    cache_bytes: float = 256e6
+
+    def __post_init__(self) -> None:
+        self.n_time = self.exposure.shape[0] // self.detector.shape[1]
+        self._detector_t = sparse.csr_array(self.detector.T)
+        bounds = np.searchsorted(self.time_index, np.arange(self.n_time + 1))
+        self._slices = [(t, slice(bounds[t], bounds[t + 1])) for t in range(self.n_time)
+                        if bounds[t + 1] > bounds[t]]
+        self._rows: dict[int, tuple[sparse.csr_array, sparse.csr_array]] | None = None
+        per_row = self.detector.nnz / max(self.detector.shape[0], 1)
+        if per_row * self.data_index.size * 24 < self.cache_bytes:
+            # the detector rows of each time bin's populated bins, and their transposes
+            self._rows = {}
+            for t, s in self._slices:
+                rows = sparse.csr_array(self.detector[self.data_index[s]])
+                self._rows[t] = (rows, sparse.csr_array(rows.T))
+
+    @property
+    def n_source(self) -> int:
+        return int(self.detector.shape[1])
+
+    def source_exposure(self, image: ArrayLike) -> NDArray[np.float64]:
+        """``W[s, t] = sum_j E[(s, t), j] M_j``, shape (n_source, n_time), cm2 s."""
+        return np.asarray(self.exposure @ self._image(image)).reshape(self.n_source, self.n_time)
+
+    def forward(self, image: ArrayLike) -> NDArray[np.float64]:
+        """Expected counts at the populated bins, shape (n_selected,)."""
+        weights = self.source_exposure(image)
+        out = np.empty(self.time_index.size)
+        for t, s in self._slices:
+            rows = self._rows[t][0] if self._rows is not None else \
+                self.detector[self.data_index[s]]
+            out[s] = rows @ weights[:, t]
+        return out
+
+    def back(self, weights: ArrayLike) -> NDArray[np.float64]:
+        """``sum_i R_ij w_i`` over the populated bins, shape (n_pixel,)."""
+        values = np.asarray(weights, dtype=np.float64)
+        per_source = np.zeros((self.n_time, self.n_source))
+        for t, s in self._slices:
+            if self._rows is not None:
+                per_source[t] = self._rows[t][1] @ values[s]
+            else:
+                per_source[t] = values[s] @ self.detector[self.data_index[s]]
+        return np.asarray(self.exposure.T @ per_source.T.ravel())
+
+    def to_matrix(self, *, dense: bool = False) -> MatrixResponse:
+        """The product at the populated bins as one CSR (or dense) matrix."""
+        blocks = []
+        rows_of_time = np.arange(self.n_source) * self.n_time
+        for t, s in self._slices:
+            e_t = self.exposure[rows_of_time + t]  # (n_source, n_pixel)
+            rows = self.detector[self.data_index[s]]
+            blocks.append(sparse.csr_array(rows @ e_t))
+        matrix = sparse.csr_array(sparse.vstack(blocks, format="csr"))
+        return MatrixResponse(matrix=matrix.toarray() if dense else matrix,
+                              sensitivity=self.sensitivity)
+
+    @property
+    def nnz(self) -> int:
+        """Stored non-zeros of the detector response plus the exposure."""
+        return int(self.detector.nnz + self.exposure.nnz)
+
+
+def build_imaging_response(
+    dataset: CosiDataset,
+    pointing: Pointing,
+    *,
+    nside: int = 16,
+    instrument_nside: int = 16,
+    resolution: float = 2.5,
+    area: float = 50.0,
+    energy: float = 511.0,
+) -> MatrixFreeResponse:
+    """Imaging response of a dataset's populated bins for a HEALPix sky of ``nside``.
+
+    The detector response is :func:`bayesbg.cosi.response.compton_response` for the
+    dataset's phi edges and (psi, chi) centres on the instrument grid of
+    ``instrument_nside`` (as in :func:`bayesbg.cosi.simulate_cosi`).
+
+    Parameters
+    ----------
+    dataset : `CosiDataset`
+        One energy bin; needs ``psi_chi_centres``.
+    pointing : `Pointing`
+    nside : int
+        Sky HEALPix resolution (Galactic, ring order). Default is 16 (3.7 deg pixels).
+    instrument_nside, resolution, area, energy
+        As in ``simulate_cosi`` (defaults 16, 2.5 deg, 50 cm2, 511 keV).
+
+    Returns
+    -------
+    response : `MatrixFreeResponse`
+    """
+    if dataset.psi_chi_centres is None:
+        raise ValueError("dataset.psi_chi_centres: needed to build the detector response")
+    if dataset.n_energy != 1:
+        raise ValueError(f"dataset: expected one energy bin (select a band first), found "
+                         f"{dataset.n_energy}")
+    for name, value in (("nside", nside), ("instrument_nside", instrument_nside)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or \
+                value & (value - 1):
+            raise ValueError(f"{name}: expected a power of 2, found {value!r}")
+    sources, _ = _instrument_grid(instrument_nside)
+    detector = compton_response(dataset.phi_edges, dataset.psi_chi_centres, sources,
+                                resolution=resolution, energy=energy)
+    exposure = pointing_exposure(pointing, pixel_vectors(nside),
+                                 instrument_nside=instrument_nside, n_time=dataset.n_time,
+                                 area=area)
+    detection = np.asarray(detector.sum(axis=0)).ravel()  # 1 unless the data space is cut
+    sensitivity = np.asarray(exposure.T @ np.repeat(detection, dataset.n_time))
+    counts = dataset.counts
+    log.info("imaging response: %d pixels, detector %d and exposure %d non-zeros",
+             sensitivity.size, detector.nnz, exposure.nnz)
+    return MatrixFreeResponse(detector=sparse.csr_array(detector), exposure=exposure,
+                              time_index=counts.row.astype(np.int64),
+                              data_index=counts.col.astype(np.int64),
+                              sensitivity=sensitivity)
