@@ -1,10 +1,13 @@
-"""``bayesbg cosi ...`` subcommands: simulate, fit, optimize."""
+"""``bayesbg cosi ...`` subcommands: simulate, fit, optimize, scan-background, scan-template,
+bin, deconvolve, spectrum."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 from pathlib import Path
+
+from bayesbg.cosi.pointsource_cli import register_spectrum
 
 __all__ = ["register"]
 
@@ -89,6 +92,10 @@ def register(
             command.add_argument("--no-report", action="store_true",
                                  help="do not write report.html into the run directory")
         command.set_defaults(handler=handler)
+    _register_scans(commands, common_parent, formatter)
+    _register_bin(commands, common_parent, formatter)
+    _register_deconvolve(commands, common_parent, formatter)
+    register_spectrum(commands, common_parent, formatter)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -145,4 +152,211 @@ def _optimize(args: argparse.Namespace) -> int:
     flux = result.estimate["flux"].reshape(-1)
     for name, value in zip(data.template_names, flux, strict=True):
         print(f"  flux[{name}] = {value:.4g} ph cm-2 s-1")
+    return 0
+
+
+def _register_scans(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser,
+    formatter: type[argparse.HelpFormatter],
+) -> None:
+    """``scan-background`` and ``scan-template`` (bayesbg.cosi.scan_run)."""
+    for name, help_text, details, handler in (
+        ("scan-background",
+         "maximum-likelihood fits over background variants; select the minimum AIC",
+         "Fits every variant of the [scan_background] table (node scheme x number of\n"
+         "nodes / altitude step / Bayesian-block sigma x tracer) by maximum likelihood and\n"
+         "writes a run directory: the AIC/BIC/ln L/flux table, the figure of delta AIC\n"
+         "against the number of parameters coloured by the fitted flux, the selected variant.",
+         _scan_background),
+        ("scan-template",
+         "likelihood profile over the widths of a Gaussian sky template",
+         "Builds a Gaussian template for every (sigma_l, sigma_b) of the [scan_template]\n"
+         "grid, fits it with all background amplitudes by maximum likelihood and writes a\n"
+         "run directory: the table, the map of -2 delta ln L with contours, the best width\n"
+         "and its flux, and the symmetric-width (sigma_l = sigma_b) profile.",
+         _scan_template),
+    ):
+        command = commands.add_parser(
+            name, parents=[common_parent], formatter_class=formatter, help=help_text,
+            description=f"{details}\nFits run on Dask (a local cluster unless --scheduler);\n"
+            "finished points are kept beside the run directory, so an interrupted scan\n"
+            "resumes where it stopped. Keys: bayesbg/cosi/scan_config.py, docs/cosi.md.",
+            epilog=f"example:\n  bayesbg cosi {name} cosi.toml --workers 4\n"
+            f"  bayesbg cosi {name} cosi.toml --scheduler tcp://10.0.0.5:8786",
+        )
+        command.add_argument("config", type=Path, metavar="CONFIG", help="TOML configuration")
+        command.add_argument("--run-dir", type=Path, default=None, metavar="PATH",
+                             help=f"run directory (default: <config run_dir>-{name})")
+        command.add_argument("--seed", type=int, default=None,
+                             help="override the configuration's seed")
+        command.add_argument("--workers", type=int, default=2, metavar="N",
+                             help="workers of the local Dask cluster (default: 2)")
+        command.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                             help="address of a running Dask scheduler instead of a local "
+                             "cluster")
+        command.add_argument("--threads", action="store_true",
+                             help="local workers as threads of this process (quicker start "
+                             "for small scans)")
+        command.add_argument("--overwrite", action="store_true",
+                             help="start over: delete finished points and an existing run "
+                             "directory first")
+        command.add_argument("--no-report", action="store_true",
+                             help="do not write report.html into the run directory")
+        command.set_defaults(handler=handler)
+
+
+def _scan_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    return {"run_dir": args.run_dir, "overwrite": args.overwrite, "seed": args.seed,
+            "scheduler": args.scheduler, "workers": args.workers,
+            "processes": not args.threads}
+
+
+def _scan_report(args: argparse.Namespace, run_dir: Path) -> None:
+    print(f"Run directory: {run_dir}")
+    if not args.no_report:
+        from bayesbg.report import write_report
+
+        print(f"Report: {write_report(run_dir)}")
+
+
+def _scan_background(args: argparse.Namespace) -> int:
+    from bayesbg.cosi.scan_run import run_scan_background_config
+
+    result, run_dir = run_scan_background_config(args.config, **_scan_kwargs(args))
+    columns = ["key", "n_block", "n_parameters", "log_likelihood", "aic", "bic", "delta_aic",
+               *(f"flux_{name}" for name in result.template_names)]
+    print(result.table[columns].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    failed = result.table.loc[result.table["error"] != ""]
+    for row in failed.itertuples():
+        print(f"failed: {row.key}: {row.error}")
+    best = result.selected_row
+    print(f"Selected (minimum AIC): {result.selected.key}, {int(best['n_block'])} blocks, "
+          f"AIC {best['aic']:.2f}; {len(result.fitted)} of {len(result.table)} variants "
+          "fitted in this run")
+    _scan_report(args, run_dir)
+    return 0
+
+
+def _scan_template(args: argparse.Namespace) -> int:
+    from bayesbg.cosi.scan_run import run_scan_template_config
+
+    result, run_dir = run_scan_template_config(args.config, **_scan_kwargs(args))
+    print(result.table[["sigma_l", "sigma_b", "log_likelihood", "delta",
+                        f"flux_{result.template}"]].to_string(
+        index=False, float_format=lambda v: f"{v:.6g}"))
+    print(f"Best width: sigma_l = {result.best[0]:g} deg, sigma_b = {result.best[1]:g} deg; "
+          f"flux of {result.template} there {result.best_flux:.4g} ph cm-2 s-1; "
+          f"{len(result.fitted)} of {len(result.table)} points fitted in this run")
+    _scan_report(args, run_dir)
+    return 0
+
+
+def _register_bin(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser,
+    formatter: type[argparse.HelpFormatter],
+) -> None:
+    """``bin``: MEGAlib events into a dataset file (bayesbg.cosi.io.binning)."""
+    command = commands.add_parser(
+        "bin", parents=[common_parent], formatter_class=formatter,
+        help="bin MEGAlib .tra/.tra.gz events into a COSI dataset file",
+        description="Stream MEGAlib event files (Compton and photo events) and bin the\n"
+        "Compton events over time x energy x phi x (psi, chi) into a dataset file\n"
+        "(docs/formats.md); photo events give the photo_event_rate tracer. Binning keys\n"
+        "(TOML, [binning] table): time_bin, time_start, time_stop, energy_edges, phi_bin,\n"
+        "psi_chi (fisbel|bayesbg|healpix), psi_chi_bin, nside, frame (instrument|galactic),\n"
+        "pointing (auto|events|orientation), photo_energy_min/max, on_error (raise|skip).\n"
+        "See docs/cosi_io.md.",
+        epilog="example:\n  bayesbg cosi bin run_CE.tra.gz run_PE.tra.gz --ori flight.ori "
+        "--config binning.toml --output cosi_511.nc",
+    )
+    command.add_argument("events", type=Path, nargs="+", metavar="EVENTS",
+                         help=".tra or .tra.gz event files")
+    command.add_argument("--ori", type=Path, default=None, metavar="FILE",
+                         help="MEGAlib orientation file (.ori)")
+    command.add_argument("--config", type=Path, default=None, metavar="FILE",
+                         help="binning configuration (TOML); default: 1 h, 500-520 keV, "
+                         "6 deg FISBEL, instrument frame")
+    command.add_argument("--output", type=Path, required=True, metavar="FILE",
+                         help="dataset file to write (netCDF4/HDF5)")
+    command.add_argument("--overwrite", action="store_true", help="replace the output file")
+    command.set_defaults(handler=_bin)
+
+
+def _bin(args: argparse.Namespace) -> int:
+    from bayesbg.cosi.io.binning import BinningConfig, bin_events, write_binned
+    from bayesbg.cosi.io.orientation import read_ori
+
+    if args.output.exists() and not args.overwrite:
+        raise FileExistsError(f"{args.output} exists; pass --overwrite to replace it")
+    config = BinningConfig.read(args.config) if args.config else BinningConfig()
+    orientation = read_ori(args.ori) if args.ori else None
+    binned = bin_events(args.events, config, orientation=orientation)
+    path = write_binned(binned, args.output, overwrite=args.overwrite)
+    s, dataset = binned.summary, binned.dataset
+    print(f"Binned {s['compton_binned']} of {s['compton_read']} Compton events "
+          f"({s['outside_time']} outside the time range, {s['outside_energy']} outside the "
+          f"energy bins, {s['outside_phi']} outside phi; {s['malformed']} malformed records "
+          f"skipped); {s['photo_counted']} of {s['photo_read']} photo events counted.")
+    print(f"{dataset.n_time} time bins x {dataset.n_energy} energy x {dataset.n_phi} phi x "
+          f"{dataset.n_psi_chi} psi-chi ({s['psi_chi_layout']}, {s['frame']} frame), "
+          f"{dataset.n_nonzero} populated bins.")
+    print(f"Wrote {path}")
+    return 0
+
+
+def _register_deconvolve(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser,
+    formatter: type[argparse.HelpFormatter],
+) -> None:
+    """``deconvolve``: modified Richardson-Lucy imaging (bayesbg.cosi.imaging)."""
+    command = commands.add_parser(
+        "deconvolve", parents=[common_parent], formatter_class=formatter,
+        help="image the sky by modified Richardson-Lucy deconvolution",
+        description="Reconstruct a HEALPix sky image from binned COSI data without a sky\n"
+        "model ([COSI-511] 4.1, [COSI-PS] 4.3): accelerated Richardson-Lucy with Gaussian\n"
+        "smoothing of the update and the background amplitudes re-fitted every iteration.\n"
+        "Writes a run directory: maps (Mollweide and zoom) of the iteration chosen from\n"
+        "the TS curve, the TS curve, region flux, history and a HEALPix FITS image cube.\n"
+        "Keys: bayesbg/cosi/imaging/config.py, docs/imaging.md.",
+        epilog="example:\n  bayesbg cosi simulate --output crab.nc --seed 3 --n-time 48 "
+        "--bin-size 15 --sky point --flux 4.5e-3 --source-lon 184.56 --source-lat -5.78\n"
+        "  bayesbg cosi deconvolve crab.toml --run-dir runs/crab-image",
+    )
+    command.add_argument("config", type=Path, metavar="CONFIG", help="TOML configuration")
+    command.add_argument("--run-dir", type=Path, default=None, metavar="PATH",
+                         help="run directory (default: the config's run_dir or "
+                         "runs/<config stem>)")
+    command.add_argument("--overwrite", action="store_true",
+                         help="replace an existing run directory")
+    command.add_argument("--no-report", action="store_true",
+                         help="do not write report.html into the run directory")
+    command.set_defaults(handler=_deconvolve)
+
+
+def _deconvolve(args: argparse.Namespace) -> int:
+    from bayesbg.cosi.imaging.run import run_deconvolve_config
+
+    run = run_deconvolve_config(args.config, run_dir=args.run_dir, overwrite=args.overwrite)
+    result, choice, region = run.result, run.choice, run.region
+    k = choice.iteration
+    print(f"Richardson-Lucy: {result.n_iter} iterations in {result.seconds[-1]:.1f} s; "
+          f"TS {result.ts[-1]:.1f} at the last.")
+    print(f"Chosen iteration {k} (first curvature maximum of TS(k)); curvature maxima "
+          f"{list(choice.curvature_maxima)}, inflection points "
+          f"{list(choice.inflection_points)}.")
+    print(f"At iteration {k}: TS {result.ts[k]:.1f}, total flux {result.flux[k]:.4g} "
+          f"ph cm-2 s-1; {region.description}: {region.flux:.4g} ph cm-2 s-1 at "
+          f"(l, b) = ({region.centre[0]:.2f}, {region.centre[1]:.2f}) deg.")
+    if run.reference is not None:
+        reached = result.iterations_to_reach(float(run.reference.ts[-1]))
+        print(f"Classic RL reaches TS {run.reference.ts[-1]:.1f} in {run.reference.n_iter} "
+              f"iterations; the modified RL in {reached}.")
+    print(f"Run directory: {run.run_dir}")
+    if not args.no_report and run.run_dir is not None:
+        from bayesbg.report import write_report
+
+        print(f"Report: {write_report(run.run_dir)}")
     return 0

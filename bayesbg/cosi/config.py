@@ -31,6 +31,10 @@ Example file (paths relative to the file)::
     iter_warmup = 500
     iter_sampling = 500
 
+Optional ``[scan_background]`` and ``[scan_template]`` tables configure the scans
+(``bayesbg cosi scan-background|scan-template``); their keys are documented in
+`bayesbg.cosi.scan_config`.
+
 Unknown tables or keys are errors.
 """
 
@@ -52,6 +56,7 @@ from bayesbg.cosi.background import (
     read_background_response,
 )
 from bayesbg.cosi.data import CosiDataset, load_dataset
+from bayesbg.cosi.scan_config import BackgroundScanConfig, TemplateScanConfig
 
 __all__ = ["SCHEMES", "CosiFitConfig"]
 
@@ -60,7 +65,8 @@ log = logging.getLogger(__name__)
 SCHEMES = ("equidistant", "altitude", "bayesian_blocks")
 """Background time-node schemes ([COSI-511] 3.3.4)."""
 
-_TOP = {"seed", "run_dir", "grainsize", "data", "background", "priors", "sampler"}
+_TOP = {"seed", "run_dir", "grainsize", "data", "background", "priors", "sampler",
+        "scan_background", "scan_template"}
 _DATA = {"dataset", "templates", "energy_min", "energy_max"}
 _BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
                "response"}
@@ -103,6 +109,10 @@ class CosiFitConfig:
         Default is 0.
     run_dir : `~pathlib.Path` or None
     sampler : `bayesbg.config.SamplerConfig`
+    scan_background : `bayesbg.cosi.scan_config.BackgroundScanConfig` or None
+        The ``[scan_background]`` table (``bayesbg cosi scan-background``).
+    scan_template : `bayesbg.cosi.scan_config.TemplateScanConfig` or None
+        The ``[scan_template]`` table (``bayesbg cosi scan-template``).
     """
 
     dataset: Path
@@ -123,6 +133,8 @@ class CosiFitConfig:
     grainsize: int = 0
     run_dir: Path | None = None
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    scan_background: BackgroundScanConfig | None = None
+    scan_template: TemplateScanConfig | None = None
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
@@ -189,6 +201,13 @@ class CosiFitConfig:
         if "run_dir" in document:
             values["run_dir"] = path(document["run_dir"])
         values["sampler"] = SamplerConfig.from_dict(_table(document, "sampler", None))
+        # scan tables (bayesbg.cosi.scan_config): validated there, errors name the key
+        if "scan_background" in document:
+            values["scan_background"] = BackgroundScanConfig.from_dict(
+                _table(document, "scan_background", None))
+        if "scan_template" in document:
+            values["scan_template"] = TemplateScanConfig.from_dict(
+                _table(document, "scan_template", None))
         return cls(**values)
 
     @classmethod

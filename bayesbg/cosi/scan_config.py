@@ -1,0 +1,204 @@
+"""``[scan_background]`` and ``[scan_template]`` tables of the COSI TOML configuration.
+
+Example (in the same file as the fit's ``[data]``, ``[background]`` and ``[priors]``)::
+
+    [scan_background]              # bayesbg cosi scan-background CONFIG
+    tracers = ["photo_event_rate", "shield_rate"]   # default: [background] tracer
+    n_blocks = [1, 2, 4, 8, 16, 32]                 # equidistant variants
+    altitude_step = [1.0, 2.0]                      # altitude variants, km
+    sigma = [1.0, 2.0, 3.0, 5.0]                    # Bayesian-block variants
+    detrend = true                                  # Bayesian blocks over the tracer
+
+    [scan_template]                # bayesbg cosi scan-template CONFIG
+    sigma_l = [4.0, 6.0, 8.0, 10.0, 12.0]           # deg, strictly increasing
+    sigma_b = [4.0, 6.0, 8.0, 10.0, 12.0]
+    template = "bulge"             # scanned template (replaced at each grid point)
+    lon = 0.0                      # centre, Galactic deg
+    lat = 0.0
+    simulation_seed = 1            # the instrument: that of `bayesbg cosi simulate --seed 1`
+    bin_size = 6.0                 # optional; default 180 / n_phi of the dataset
+    instrument_nside = 16          # further simulate_cosi settings (defaults shown)
+    sky_nside = 32
+    resolution = 2.5
+    area = 50.0
+    substeps = 4
+
+Unknown keys are errors naming the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["BackgroundScanConfig", "TemplateScanConfig"]
+
+_BACKGROUND_KEYS = {"tracers", "n_blocks", "altitude_step", "sigma", "detrend"}
+_TEMPLATE_KEYS = {"sigma_l", "sigma_b", "template", "lon", "lat", "simulation_seed",
+                  "bin_size", "instrument_nside", "sky_nside", "resolution", "area", "substeps"}
+
+
+@dataclass(frozen=True)
+class BackgroundScanConfig:
+    """Variants of ``bayesbg cosi scan-background`` (see the module docstring).
+
+    Parameters
+    ----------
+    tracers : tuple of str or None
+        Tracers; None for the ``[background]`` tracer.
+    n_blocks : tuple of int
+        Equidistant block counts.
+    altitude_step : tuple of float
+        Altitude steps, km.
+    sigma : tuple of float
+        Bayesian-block sigma levels.
+    detrend : bool
+        Bayesian blocks on counts over the tracer's prediction. Default is True.
+    """
+
+    tracers: tuple[str, ...] | None = None
+    n_blocks: tuple[int, ...] = ()
+    altitude_step: tuple[float, ...] = ()
+    sigma: tuple[float, ...] = ()
+    detrend: bool = True
+
+    def __post_init__(self) -> None:
+        if not (self.n_blocks or self.altitude_step or self.sigma):
+            raise ValueError("scan_background: expected at least one of n_blocks, "
+                             "altitude_step, sigma")
+        for value in self.n_blocks:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"scan_background.n_blocks: expected positive integers, "
+                                 f"found {value!r}")
+        for name in ("altitude_step", "sigma"):
+            for value in getattr(self, name):
+                if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                    raise ValueError(f"scan_background.{name}: expected positive numbers, "
+                                     f"found {value!r}")
+        if self.tracers is not None and (not self.tracers or not all(
+                isinstance(t, str) for t in self.tracers)):
+            raise ValueError(f"scan_background.tracers: expected a non-empty list of tracer "
+                             f"names, found {self.tracers!r}")
+        if not isinstance(self.detrend, bool):
+            raise ValueError(f"scan_background.detrend: expected true or false, found "
+                             f"{self.detrend!r}")
+
+    @classmethod
+    def from_dict(cls, table: dict[str, Any]) -> BackgroundScanConfig:
+        """From the ``[scan_background]`` TOML table; errors name the key."""
+        _known("scan_background", table, _BACKGROUND_KEYS)
+        values: dict[str, Any] = {}
+        for key in ("tracers", "n_blocks", "altitude_step", "sigma"):
+            if key in table:
+                values[key] = _list("scan_background", key, table[key])
+        if "detrend" in table:
+            values["detrend"] = table["detrend"]
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings."""
+        return {"tracers": list(self.tracers) if self.tracers else None,
+                "n_blocks": list(self.n_blocks), "altitude_step": list(self.altitude_step),
+                "sigma": list(self.sigma), "detrend": self.detrend}
+
+
+@dataclass(frozen=True)
+class TemplateScanConfig:
+    """Grid and instrument of ``bayesbg cosi scan-template`` (see the module docstring).
+
+    Parameters
+    ----------
+    sigma_l, sigma_b : tuple of float
+        Widths, deg, strictly increasing.
+    simulation_seed : int
+        Seed of the simulation whose instrument makes the templates.
+    template : str
+        Scanned template name. Default ``"bulge"``.
+    lon, lat : float
+        Centre, Galactic deg. Default (0, 0).
+    bin_size : float or None
+        Data-space bin size, deg; None for ``180 / n_phi`` of the dataset.
+    instrument_nside, sky_nside : int
+        Defaults 16 and 32.
+    resolution : float
+        Scatter-angle resolution, deg. Default is 2.5.
+    area : float
+        On-axis area, cm2. Default is 50.
+    substeps : int
+        Pointings per hour. Default is 4.
+    """
+
+    sigma_l: tuple[float, ...]
+    sigma_b: tuple[float, ...]
+    simulation_seed: int
+    template: str = "bulge"
+    lon: float = 0.0
+    lat: float = 0.0
+    bin_size: float | None = None
+    instrument_nside: int = 16
+    sky_nside: int = 32
+    resolution: float = 2.5
+    area: float = 50.0
+    substeps: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("sigma_l", "sigma_b"):
+            values = getattr(self, name)
+            if not values or any(isinstance(v, bool) or not isinstance(v, int | float) or v <= 0
+                                 for v in values) or \
+                    any(b <= a for a, b in zip(values, values[1:], strict=False)):
+                raise ValueError(f"scan_template.{name}: expected strictly increasing positive "
+                                 f"widths in deg, found {list(values)!r}")
+        for name in ("simulation_seed", "instrument_nside", "sky_nside", "substeps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0 or \
+                    (name != "simulation_seed" and value < 1):
+                raise ValueError(f"scan_template.{name}: expected a positive integer, found "
+                                 f"{value!r}")
+        for name in ("resolution", "area") + (("bin_size",) if self.bin_size is not None else ()):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"scan_template.{name}: expected a positive number, found "
+                                 f"{value!r}")
+        for name in ("lon", "lat"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"scan_template.{name}: expected a number (deg), found "
+                                 f"{value!r}")
+        if not isinstance(self.template, str) or not self.template:
+            raise ValueError(f"scan_template.template: expected a template name, found "
+                             f"{self.template!r}")
+
+    @classmethod
+    def from_dict(cls, table: dict[str, Any]) -> TemplateScanConfig:
+        """From the ``[scan_template]`` TOML table; errors name the key."""
+        _known("scan_template", table, _TEMPLATE_KEYS)
+        for key in ("sigma_l", "sigma_b", "simulation_seed"):
+            if key not in table:
+                raise ValueError(f"scan_template.{key}: missing")
+        values: dict[str, Any] = dict(table)
+        for key in ("sigma_l", "sigma_b"):
+            values[key] = _list("scan_template", key, table[key])
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings."""
+        return {"sigma_l": list(self.sigma_l), "sigma_b": list(self.sigma_b),
+                "simulation_seed": self.simulation_seed, "template": self.template,
+                "lon": self.lon, "lat": self.lat, "bin_size": self.bin_size,
+                "instrument_nside": self.instrument_nside, "sky_nside": self.sky_nside,
+                "resolution": self.resolution, "area": self.area, "substeps": self.substeps}
+
+
+def _known(where: str, table: dict[str, Any], allowed: set[str]) -> None:
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: expected a table")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]}: unknown key; expected one of {sorted(allowed)}")
+
+
+def _list(where: str, key: str, value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"{where}.{key}: expected a list, found {value!r}")
+    return tuple(value)
