@@ -40,7 +40,13 @@ from bayesbg.cosi.fit import (
     run_fit_config,
 )
 from bayesbg.cosi.likelihood import CosiFitData, prepare_fit_data
-from bayesbg.cosi.ppc import TimePredictiveCheck, time_predictive_check
+from bayesbg.cosi.ppc import (
+    PredictiveCheck,
+    TimePredictiveCheck,
+    predictive_check,
+    predictive_checks,
+    time_predictive_check,
+)
 from bayesbg.cosi.response import (
     compton_response,
     convolve_sky,
@@ -53,6 +59,7 @@ from bayesbg.cosi.simulate import balloon_aspect, gaussian_sky, point_source_sky
 __all__ = [
     "PARAMETERS",
     "SCHEMES",
+    "PredictiveCheck",
     "TimePredictiveCheck",
     "BackgroundModel",
     "CosiDataset",
@@ -78,6 +85,8 @@ __all__ = [
     "maximum_likelihood",
     "merge_blocks",
     "point_source_sky",
+    "predictive_check",
+    "predictive_checks",
     "prepare_fit_data",
     "psi_chi_grid",
     "read_background_response",
