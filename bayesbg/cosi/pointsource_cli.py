@@ -53,6 +53,8 @@ def register_spectrum(
                          help="run directory of the NUTS fit (default: none)")
     command.add_argument("--overwrite", action="store_true",
                          help="replace an existing run directory")
+    command.add_argument("--no-report", action="store_true",
+                         help="do not write report.html into the run directory")
     command.set_defaults(handler=_spectrum)
 
 
@@ -89,4 +91,8 @@ def _spectrum(args: argparse.Namespace) -> int:
     print(result.diagnostics.render())
     if result.run_dir is not None:
         print(f"Run directory: {result.run_dir}")
+        if not args.no_report:
+            from bayesbg.report import write_report
+
+            print(f"Report: {write_report(result.run_dir)}")
     return 0
