@@ -7,10 +7,13 @@ amplitudes free by maximum likelihood; ``-2 delta ln L`` over the grid is a like
 profile with (Wilks) contours at 2.30, 6.18 and 11.83 (68.3, 95.4, 99.7 % for two
 parameters), and its minimum the best width.
 
-The instrument enters through a :class:`TemplateBuilder`: the imaging response, the
-aspect (rotation and altitude per pointing) and the effective area. For simulated data
-:meth:`TemplateBuilder.simulated` rebuilds the instrument of :func:`bayesbg.cosi.simulate_cosi`
-from the simulation's seed (the aspect is the first thing its generator draws).
+The instrument enters through a :class:`TemplateBuilder`: a
+:class:`bayesbg.cosi.simulate.BalloonObservation` (aspect, live time and altitude per
+sub-pointing, effective area; the simulator's own exposure code) and its detector
+response. For simulated data :meth:`TemplateBuilder.simulated` rebuilds the instrument of
+:func:`bayesbg.cosi.simulate_cosi` from the simulation's seed (the aspect is the first
+thing its generator draws); for real data :meth:`TemplateBuilder.for_dataset` takes the
+pointing of an orientation file (:meth:`bayesbg.cosi.imaging.Pointing.from_orientation`).
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import astropy.units as u
-import astropy_healpix as ahp
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -31,10 +32,10 @@ from scipy import sparse
 
 from bayesbg.cosi.background import BackgroundModel
 from bayesbg.cosi.data import CosiDataset
-from bayesbg.cosi.response import compton_response, convolve_sky, psi_chi_grid, unit_vectors
+from bayesbg.cosi.response import convolve_sky
 from bayesbg.cosi.scan import dataset_fingerprint, fit_point
 from bayesbg.cosi.scan_runner import fingerprint, run_points
-from bayesbg.cosi.simulate import _exposure, balloon_aspect, gaussian_sky
+from bayesbg.cosi.simulate import BalloonObservation, gaussian_sky, simulated_observation
 
 __all__ = [
     "CONTOUR_LEVELS",
@@ -56,34 +57,18 @@ class TemplateBuilder:
 
     Attributes
     ----------
+    observation : `bayesbg.cosi.simulate.BalloonObservation`
+        Aspect, live time and altitude per sub-pointing, time bins and response settings.
     response : `scipy.sparse.csr_array`, shape (n_data_bin, n_source)
-        Imaging response on the instrument-frame HEALPix grid (columns: pixels in view).
-    rotation : `numpy.ndarray`, shape (n_time * substeps, 3, 3)
-        Instrument -> Galactic rotation per pointing.
-    altitude : `numpy.ndarray`, shape (n_time * substeps,)
-        Altitude per pointing, km.
-    column : `numpy.ndarray` of int, shape (n_pixel,)
-        Response column of each instrument HEALPix pixel, -1 if not in view.
-    nside : int
-        Instrument HEALPix resolution.
-    n_time, substeps : int
-        Time bins and pointings per time bin.
-    area : float
-        Geometric on-axis area, cm2.
+        Detector response on the instrument-frame HEALPix grid (columns: pixels in view).
     sky_nside : int
         HEALPix resolution of the sky model.
     lon, lat : float
         Centre of the Gaussian, Galactic deg.
     """
 
+    observation: BalloonObservation
     response: sparse.csr_array
-    rotation: NDArray[np.float64]
-    altitude: NDArray[np.float64]
-    column: NDArray[np.int64]
-    nside: int
-    n_time: int
-    substeps: int = 4
-    area: float = 50.0
     sky_nside: int = 32
     lon: float = 0.0
     lat: float = 0.0
@@ -120,26 +105,131 @@ class TemplateBuilder:
         """
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"simulation_seed: expected an integer seed, found {seed!r}")
-        n_phi = max(1, round(180.0 / bin_size))
-        phi_edges = np.linspace(0.0, 180.0, n_phi + 1)
-        centres, _ = psi_chi_grid(bin_size)
-        grid = ahp.HEALPix(nside=instrument_nside, order="ring")
-        grid_lon, grid_lat = grid.healpix_to_lonlat(np.arange(grid.npix))
-        sources = unit_vectors(90.0 - grid_lat.to_value(u.deg), grid_lon.to_value(u.deg))
-        in_view = sources[:, 2] > -0.2  # as simulate_cosi
-        column = np.full(grid.npix, -1)
-        column[in_view] = np.arange(in_view.sum())
-        response = compton_response(phi_edges, centres, sources[in_view],
-                                    resolution=resolution)
-        aspect = balloon_aspect(n_time, np.random.default_rng(seed), substeps=substeps)
-        return cls(response=response, rotation=aspect["rotation"], altitude=aspect["altitude"],
-                   column=column, nside=instrument_nside, n_time=n_time, substeps=substeps,
-                   area=area, sky_nside=sky_nside, lon=lon, lat=lat)
+        observation = simulated_observation(
+            seed, n_time=n_time, bin_size=bin_size, instrument_nside=instrument_nside,
+            resolution=resolution, area=area, substeps=substeps)
+        return cls.from_observation(observation, sky_nside=sky_nside, lon=lon, lat=lat)
+
+    @classmethod
+    def from_observation(
+        cls,
+        observation: BalloonObservation,
+        *,
+        phi_edges: NDArray[np.float64] | None = None,
+        psi_chi_centres: NDArray[np.float64] | None = None,
+        energy: float = 511.0,
+        sky_nside: int = 32,
+        lon: float = 0.0,
+        lat: float = 0.0,
+    ) -> TemplateBuilder:
+        """Templates of an instrument, on its own or a given data-space binning.
+
+        Parameters
+        ----------
+        observation : `bayesbg.cosi.simulate.BalloonObservation`
+        phi_edges, psi_chi_centres : `numpy.ndarray`, optional
+            Data-space binning, deg; default the observation's ``bin_size`` grid.
+        energy : float
+            Photon energy, keV. Default 511.
+        sky_nside : int
+            HEALPix resolution of the Gaussian sky model. Default 32.
+        lon, lat : float
+            Centre of the scanned Gaussian, Galactic deg. Default (0, 0).
+
+        Returns
+        -------
+        builder : `TemplateBuilder`
+        """
+        if not isinstance(observation, BalloonObservation):
+            raise TypeError(f"observation: expected a BalloonObservation, found "
+                            f"{type(observation).__name__} (a Pointing: use "
+                            "pointing.observation(...) or TemplateBuilder.for_dataset)")
+        response = observation.detector_response(phi_edges, psi_chi_centres, energy=energy)
+        return cls(observation=observation, response=response, sky_nside=sky_nside, lon=lon,
+                   lat=lat)
+
+    @classmethod
+    def for_dataset(
+        cls,
+        dataset: CosiDataset,
+        pointing: Any,
+        *,
+        instrument_nside: int = 16,
+        resolution: float = 2.5,
+        area: float = 50.0,
+        energy: float = 511.0,
+        sky_nside: int = 32,
+        lon: float = 0.0,
+        lat: float = 0.0,
+    ) -> TemplateBuilder:
+        """Templates on a dataset's time bins and data-space binning from a pointing history.
+
+        Parameters
+        ----------
+        dataset : `CosiDataset`
+            One energy bin; needs ``psi_chi_centres``.
+        pointing : `bayesbg.cosi.imaging.Pointing`
+            E.g. ``Pointing.from_orientation(read_ori(path), dataset.time_edges,
+            altitude=33.0)`` for real data.
+        instrument_nside, resolution, area, energy, sky_nside, lon, lat
+            As in :meth:`simulated` and :meth:`from_observation`.
+
+        Returns
+        -------
+        builder : `TemplateBuilder`
+        """
+        if dataset.psi_chi_centres is None:
+            raise ValueError("dataset.psi_chi_centres: needed to build the detector response")
+        if not callable(getattr(pointing, "observation", None)):
+            raise TypeError(f"pointing: expected a bayesbg.cosi.imaging.Pointing, found "
+                            f"{type(pointing).__name__}")
+        bin_size = 180.0 / dataset.n_phi
+        observation = pointing.observation(n_time=dataset.n_time, bin_size=bin_size,
+                                           instrument_nside=instrument_nside,
+                                           resolution=resolution, area=area)
+        return cls.from_observation(observation, phi_edges=dataset.phi_edges,
+                                    psi_chi_centres=dataset.psi_chi_centres, energy=energy,
+                                    sky_nside=sky_nside, lon=lon, lat=lat)
+
+    @property
+    def n_time(self) -> int:
+        """Time bins of the templates."""
+        return self.observation.n_time
 
     @property
     def n_data_bin(self) -> int:
         """Data-space bins of the response."""
         return int(self.response.shape[0])
+
+    @property
+    def rotation(self) -> NDArray[np.float64]:
+        """Instrument -> Galactic rotation per sub-pointing, shape (n_step, 3, 3)."""
+        return self.observation.rotation
+
+    @property
+    def altitude(self) -> NDArray[np.float64]:
+        """Altitude per sub-pointing, km."""
+        return self.observation.altitude
+
+    @property
+    def nside(self) -> int:
+        """Instrument HEALPix resolution."""
+        return self.observation.instrument_nside
+
+    @property
+    def substeps(self) -> int | None:
+        """Sub-pointings per time bin (simulations), None for irregular ones."""
+        return self.observation.substeps
+
+    @property
+    def area(self) -> float:
+        """Geometric on-axis area, cm2."""
+        return self.observation.area
+
+    @property
+    def column(self) -> NDArray[np.int64]:
+        """Response column of each instrument HEALPix pixel, -1 if not in view."""
+        return self.observation.instrument_grid()[1]
 
     def template(self, sigma_l: float, sigma_b: float) -> NDArray[np.float32]:
         """Template of a 2D Gaussian of widths ``(sigma_l, sigma_b)`` deg at (lon, lat).
@@ -154,10 +244,7 @@ class TemplateBuilder:
                 raise ValueError(f"{name}: expected a positive width in deg, found {value!r}")
         points, fraction = gaussian_sky(sigma_l=sigma_l, sigma_b=sigma_b, lon=self.lon,
                                         lat=self.lat, nside=self.sky_nside)
-        aspect = {"rotation": self.rotation, "altitude": self.altitude}
-        exposure = _exposure(points, fraction, aspect, self.column, self.nside,
-                             n_time=self.n_time, substeps=self.substeps, area=self.area)
-        return convolve_sky(self.response, exposure)
+        return convolve_sky(self.response, self.observation.exposure(points, fraction))
 
 
 def template_dataset(dataset: CosiDataset, builder: TemplateBuilder, sigma_l: float,
@@ -298,6 +385,7 @@ def scan_template(
     digest = fingerprint(dataset_fingerprint(dataset), list(names), template, int(seed),
                          background_model.blocks, background_model.tracer,
                          background_model.response, builder.rotation, builder.altitude,
+                         builder.observation.live_time, builder.observation.time_bin,
                          [builder.nside, builder.substeps, builder.area, builder.sky_nside,
                           builder.lon, builder.lat],
                          np.asarray(builder.response.data))

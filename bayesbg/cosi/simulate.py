@@ -18,13 +18,14 @@ do not see; its total is ``background_to_sky`` times the sky counts.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import astropy.units as u
 import astropy_healpix as ahp
 import numpy as np
 from astropy.coordinates import SkyCoord
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
 from bayesbg.cosi.data import CosiDataset
@@ -36,7 +37,15 @@ from bayesbg.cosi.response import (
     unit_vectors,
 )
 
-__all__ = ["balloon_aspect", "gaussian_sky", "point_source_sky", "simulate_cosi"]
+__all__ = [
+    "BalloonObservation",
+    "balloon_aspect",
+    "gaussian_sky",
+    "instrument_grid",
+    "point_source_sky",
+    "simulate_cosi",
+    "simulated_observation",
+]
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +148,340 @@ def balloon_aspect(
     return {"rotation": rotation, "altitude": altitude, "night": night}
 
 
+def instrument_grid(nside: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Instrument-frame source directions in view and the response column of each pixel.
+
+    The instrument-frame HEALPix grid (ring order) of the toy response: pixels with
+    ``z > -0.2`` are in view (some below the horizon catch bilinear weights).
+
+    Parameters
+    ----------
+    nside : int
+        HEALPix resolution of the instrument-frame grid.
+
+    Returns
+    -------
+    sources : `numpy.ndarray`, shape (n_source, 3)
+        Instrument-frame unit vectors of the pixels in view.
+    column : `numpy.ndarray` of int, shape (n_pixel,)
+        Response column of each pixel, -1 if not in view.
+    """
+    grid = ahp.HEALPix(nside=nside, order="ring")
+    grid_lon, grid_lat = grid.healpix_to_lonlat(np.arange(grid.npix))
+    vectors = unit_vectors(90.0 - grid_lat.to_value(u.deg), grid_lon.to_value(u.deg))
+    in_view = vectors[:, 2] > -0.2
+    column = np.full(grid.npix, -1)
+    column[in_view] = np.arange(in_view.sum())
+    return vectors[in_view], column
+
+
+@dataclass(frozen=True, eq=False)
+class BalloonObservation:
+    """The (simulated or real) instrument: aspect per sub-pointing and response settings.
+
+    One description shared by :func:`simulate_cosi`, the template-width scan
+    (:class:`bayesbg.cosi.scan_template.TemplateBuilder`) and the imaging response
+    (:mod:`bayesbg.cosi.imaging`), so that all three compute the exposure the same way.
+    Build it with :func:`simulated_observation` (the aspect of ``simulate_cosi(seed)``)
+    or, for real data, from an orientation file
+    (:meth:`bayesbg.cosi.imaging.Pointing.from_orientation`).
+
+    Parameters
+    ----------
+    rotation : array_like, shape (n_step, 3, 3)
+        Instrument -> Galactic rotation per sub-pointing (columns: the instrument x, y, z
+        axes in Galactic cartesian coordinates).
+    altitude : array_like, shape (n_step,)
+        Altitude, km.
+    live_time : array_like, shape (n_step,)
+        Live time of each sub-pointing, s.
+    time_bin : array_like of int, shape (n_step,)
+        0-based time bin of each sub-pointing.
+    n_time : int
+        Time bins of the dataset (>= largest ``time_bin`` + 1).
+    bin_size : float
+        Size of the phi and (psi, chi) bins of the toy response, deg. Default is 6.
+    instrument_nside : int
+        HEALPix resolution of the instrument-frame source grid. Default is 16.
+    resolution : float
+        Scatter-angle resolution (Gaussian sigma), deg. Default is 2.5.
+    area : float
+        Geometric on-axis area, cm2. Default is 50.
+    substeps : int or None
+        Sub-pointings per time bin when regular (simulations), else None.
+    """
+
+    rotation: NDArray[np.float64]
+    altitude: NDArray[np.float64]
+    live_time: NDArray[np.float64]
+    time_bin: NDArray[np.int64]
+    n_time: int
+    bin_size: float = 6.0
+    instrument_nside: int = 16
+    resolution: float = 2.5
+    area: float = 50.0
+    substeps: int | None = None
+
+    def __post_init__(self) -> None:
+        rotation = np.asarray(self.rotation, dtype=np.float64)
+        if rotation.ndim != 3 or rotation.shape[1:] != (3, 3):
+            raise ValueError(f"rotation: expected shape (n_step, 3, 3), found {rotation.shape}")
+        n_step = rotation.shape[0]
+        values = {}
+        for name in ("altitude", "live_time"):
+            array = np.asarray(getattr(self, name), dtype=np.float64)
+            if array.shape != (n_step,) or not np.all(np.isfinite(array)):
+                raise ValueError(f"{name}: expected {n_step} finite values, found shape "
+                                 f"{array.shape}")
+            values[name] = array
+        if np.any(values["live_time"] < 0):
+            raise ValueError("live_time: expected non-negative seconds, found negatives")
+        time_bin = np.asarray(self.time_bin)
+        if time_bin.shape != (n_step,) or time_bin.dtype.kind not in "iu":
+            raise ValueError(f"time_bin: expected {n_step} integers, found shape "
+                             f"{time_bin.shape} of {time_bin.dtype}")
+        n_time = self.n_time
+        if isinstance(n_time, bool) or not isinstance(n_time, int | np.integer) or n_time < 1:
+            raise ValueError(f"n_time: expected a positive integer, found {n_time!r}")
+        if n_step and (time_bin.min() < 0 or time_bin.max() >= n_time):
+            raise ValueError(f"time_bin: expected values in [0, {n_time}), found "
+                             f"[{time_bin.min()}, {time_bin.max()}]")
+        nside = self.instrument_nside
+        if isinstance(nside, bool) or not isinstance(nside, int | np.integer) or nside < 1 \
+                or nside & (nside - 1):
+            raise ValueError(f"instrument_nside: expected a power of 2, found {nside!r}")
+        for name in ("bin_size", "resolution", "area"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value <= 0:
+                raise ValueError(f"{name}: expected a positive number, found {value!r}")
+        object.__setattr__(self, "rotation", rotation)
+        object.__setattr__(self, "altitude", values["altitude"])
+        object.__setattr__(self, "live_time", values["live_time"])
+        object.__setattr__(self, "time_bin", time_bin.astype(np.int64))
+        object.__setattr__(self, "n_time", int(n_time))
+        object.__setattr__(self, "instrument_nside", int(nside))
+
+    @property
+    def n_step(self) -> int:
+        """Number of sub-pointings."""
+        return int(self.rotation.shape[0])
+
+    @property
+    def phi_edges(self) -> NDArray[np.float64]:
+        """Compton scatter-angle bin edges of the toy response, deg."""
+        n_phi = max(1, round(180.0 / self.bin_size))
+        return np.linspace(0.0, 180.0, n_phi + 1)
+
+    @property
+    def psi_chi_centres(self) -> NDArray[np.float64]:
+        """(psi, chi) bin centres of the toy response, deg, shape (n_psi_chi, 2)."""
+        return psi_chi_grid(self.bin_size)[0]
+
+    def instrument_grid(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Source directions in view and column per pixel (:func:`instrument_grid`)."""
+        return instrument_grid(self.instrument_nside)
+
+    def detector_response(
+        self,
+        phi_edges: NDArray[np.float64] | None = None,
+        psi_chi_centres: NDArray[np.float64] | None = None,
+        *,
+        energy: float = 511.0,
+    ) -> sparse.csr_array:
+        """Toy Compton response ``R_det[c, s]`` on the instrument grid.
+
+        Parameters
+        ----------
+        phi_edges, psi_chi_centres : `numpy.ndarray`, optional
+            Data-space binning, deg; default :attr:`phi_edges` and :attr:`psi_chi_centres`
+            (a dataset's own binning for real data).
+        energy : float
+            Photon energy, keV. Default is 511.
+
+        Returns
+        -------
+        response : `scipy.sparse.csr_array`, shape (n_data_bin, n_source)
+        """
+        sources, _ = self.instrument_grid()
+        return sparse.csr_array(compton_response(
+            self.phi_edges if phi_edges is None else phi_edges,
+            self.psi_chi_centres if psi_chi_centres is None else psi_chi_centres,
+            sources, resolution=self.resolution, energy=energy))
+
+    def zenith(self) -> NDArray[np.float64]:
+        """Live-time weighted mean instrument z axis per time bin (Galactic unit vectors).
+
+        Returns
+        -------
+        zenith : `numpy.ndarray`, shape (n_time, 3)
+            NaN for time bins without live time.
+        """
+        total = np.zeros((self.n_time, 3))
+        for axis in range(3):
+            total[:, axis] = np.bincount(self.time_bin, self.rotation[:, axis, 2] * self.live_time,
+                                         minlength=self.n_time)
+        norm = np.linalg.norm(total, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(norm > 0, total / norm, np.nan)
+
+    def _project(
+        self, step: slice, points: NDArray[np.float64], fraction: NDArray[np.float64] | None,
+        column: NDArray[np.int64],
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """Sky points seen in sub-pointings ``step``: bilinear instrument-pixel weights.
+
+        Returns the sub-pointing (relative to ``step``) and point of each visible pair and,
+        shape (4, n_visible), the response column (-1: not in view) and the exposure
+        (effective area x flux fraction x live time, cm2 s).
+        """
+        rotation = self.rotation[step]
+        local = np.einsum("kji,pj->kpi", rotation, points)  # Galactic -> instrument
+        zenith = np.degrees(np.arccos(np.clip(local[..., 2], -1.0, 1.0)))
+        weight = effective_area(zenith, self.altitude[step][:, None], area=self.area)
+        live = self.live_time[step][:, None]
+        weight *= live if fraction is None else fraction[None, :] * live
+        visible = weight > 0
+        which_step, which_point = np.nonzero(visible)
+        # longitudes in [0, 2 pi): astropy-healpix 2.0.1 returns infinite weights for some
+        # negative ones at ring boundaries
+        lon = np.mod(np.arctan2(local[..., 1], local[..., 0])[visible], 2 * np.pi)
+        lat = np.arcsin(np.clip(local[..., 2], -1.0, 1.0))[visible]
+        nside = self.instrument_nside
+        index, share = ahp.bilinear_interpolation_weights(lon * u.rad, lat * u.rad,
+                                                          nside=nside, order="ring")
+        broken = ~np.all(np.isfinite(share), axis=0)
+        if broken.any():  # fall back to the nearest pixel
+            nearest = ahp.lonlat_to_healpix(lon[broken] * u.rad, lat[broken] * u.rad,
+                                            nside=nside, order="ring")
+            index[:, broken] = nearest[None, :]
+            share[:, broken] = 0.25
+        return which_step, which_point, column[index], share * weight[visible][None, :]
+
+    def exposure(self, points: ArrayLike, fraction: ArrayLike) -> NDArray[np.float64]:
+        """Exposure ``W[s, t]`` of a sky model on the instrument grid, cm2 s per unit flux.
+
+        Per sub-pointing each sky point is carried into instrument coordinates, weighted
+        with the effective area (:func:`bayesbg.cosi.response.effective_area`), its flux
+        fraction and the live time, and spread over the four nearest instrument pixels
+        with bilinear weights (the nearest pixel where astropy-healpix returns non-finite
+        weights). ``convolve_sky(detector_response(), W)`` is the template ``S[t, c]``.
+
+        Parameters
+        ----------
+        points : array_like, shape (n_point, 3)
+            Galactic unit vectors of the sky points.
+        fraction : array_like, shape (n_point,)
+            Fraction of the flux in each point.
+
+        Returns
+        -------
+        exposure : `numpy.ndarray`, shape (n_source, n_time)
+        """
+        points = np.asarray(points, dtype=np.float64)
+        fraction = np.asarray(fraction, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 3 or fraction.shape != points.shape[:1]:
+            raise ValueError(f"points, fraction: expected shapes (n, 3) and (n,), found "
+                             f"{points.shape} and {fraction.shape}")
+        _, column = self.instrument_grid()
+        n_source = int(column.max()) + 1
+        step, _, target, value = self._project(slice(None), points, fraction, column)
+        time = np.broadcast_to(self.time_bin[step], target.shape)
+        keep = target >= 0
+        flat = target[keep] * self.n_time + time[keep]
+        exposure = np.bincount(flat, weights=value[keep], minlength=n_source * self.n_time)
+        return exposure.reshape(n_source, self.n_time)
+
+    def pixel_exposure(self, sky_vectors: ArrayLike, *, chunk: int = 64) -> sparse.csr_array:
+        """Exposure ``E[(s, t), j]`` of each sky pixel ``j`` (unit flux), cm2 s.
+
+        :meth:`exposure` for every sky pixel at once, as a sparse matrix: row
+        ``s * n_time + t`` (the layout of ``convolve_sky``'s exposure), column ``j``.
+
+        Parameters
+        ----------
+        sky_vectors : array_like, shape (n_pixel, 3)
+            Galactic unit vectors of the sky pixels.
+        chunk : int
+            Sub-pointings processed at once (memory ~ chunk x n_pixel x 100 bytes).
+
+        Returns
+        -------
+        exposure : `scipy.sparse.csr_array`, shape (n_source * n_time, n_pixel)
+        """
+        points = np.asarray(sky_vectors, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 3:
+            raise ValueError(f"sky_vectors: expected shape (n_pixel, 3), found {points.shape}")
+        _, column = self.instrument_grid()
+        shape = ((int(column.max()) + 1) * self.n_time, points.shape[0])
+        exposure = sparse.csr_array(shape)
+        pieces = []
+        for start in range(0, self.n_step, chunk):
+            step = slice(start, min(start + chunk, self.n_step))
+            which_step, pixel, target, value = self._project(step, points, None, column)
+            time = np.broadcast_to(self.time_bin[step][which_step], target.shape)
+            keep = target >= 0
+            rows = target[keep] * self.n_time + time[keep]
+            cols = np.broadcast_to(pixel, target.shape)[keep]
+            pieces.append(sparse.coo_array((value[keep], (rows, cols)), shape=shape).tocsr())
+        if pieces:
+            exposure = pieces[0]
+            for piece in pieces[1:]:
+                exposure = exposure + piece
+        exposure.sum_duplicates()
+        return sparse.csr_array(exposure)
+
+
+def simulated_observation(
+    seed: int,
+    *,
+    n_time: int,
+    bin_size: float = 6.0,
+    instrument_nside: int = 16,
+    resolution: float = 2.5,
+    area: float = 50.0,
+    substeps: int = 4,
+) -> BalloonObservation:
+    """The instrument of ``simulate_cosi(seed, ...)`` with the same keywords.
+
+    ``simulate_cosi`` draws the aspect first from a fresh generator, so an integer seed
+    fixes it.
+
+    Parameters
+    ----------
+    seed : int
+        The integer ``rng`` seed given to :func:`simulate_cosi`.
+    n_time, bin_size, instrument_nside, resolution, area, substeps
+        As in :func:`simulate_cosi`.
+
+    Returns
+    -------
+    observation : `BalloonObservation`
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed: expected the integer seed given to simulate_cosi, found "
+                        f"{type(seed).__name__} (a Generator's state has moved on)")
+    return _balloon_observation(np.random.default_rng(seed), n_time=n_time, bin_size=bin_size,
+                                instrument_nside=instrument_nside, resolution=resolution,
+                                area=area, substeps=substeps)
+
+
+def _balloon_observation(
+    rng: np.random.Generator, *, n_time: int, bin_size: float, instrument_nside: int,
+    resolution: float, area: float, substeps: int,
+) -> BalloonObservation:
+    """Draw the aspect from ``rng`` (the first draws of ``simulate_cosi``)."""
+    for name, value in (("n_time", n_time), ("substeps", substeps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: expected a positive integer, found {value!r}")
+    aspect = balloon_aspect(n_time, rng, substeps=substeps)
+    n_step = n_time * substeps
+    return BalloonObservation(
+        rotation=aspect["rotation"], altitude=aspect["altitude"],
+        live_time=np.full(n_step, _HOUR / substeps), time_bin=np.arange(n_step) // substeps,
+        n_time=n_time, bin_size=bin_size, instrument_nside=instrument_nside,
+        resolution=resolution, area=area, substeps=substeps)
+
+
 def simulate_cosi(
     rng: np.random.Generator | int,
     *,
@@ -200,7 +543,9 @@ def simulate_cosi(
         ``"bulge"`` or ``"point_source"``) and the true background response.
     truth : dict
         ``flux`` (1,), ``template`` name, ``sky_counts`` and ``background_counts`` per time
-        bin (expected), ``change_points`` (time-bin indices where a jump starts).
+        bin (expected), ``change_points`` (time-bin indices where a jump starts),
+        ``observation`` (the instrument, :class:`BalloonObservation`; the same as
+        ``simulated_observation(rng, ...)`` for an integer ``rng``).
 
     Examples
     --------
@@ -220,32 +565,21 @@ def simulate_cosi(
         raise ValueError(f"n_change_points: expected 0 to {n_time // 4 - 1}, "
                          f"found {n_change_points}")
 
-    n_phi = max(1, round(180.0 / bin_size))
-    phi_edges = np.linspace(0.0, 180.0, n_phi + 1)
-    centres, _ = psi_chi_grid(bin_size)
+    observation = _balloon_observation(generator, n_time=n_time, bin_size=bin_size,
+                                       instrument_nside=instrument_nside,
+                                       resolution=resolution, area=area, substeps=substeps)
+    phi_edges = observation.phi_edges
+    centres = observation.psi_chi_centres
     n_psi_chi = len(centres)
-
-    grid = ahp.HEALPix(nside=instrument_nside, order="ring")
-    grid_lon, grid_lat = grid.healpix_to_lonlat(np.arange(grid.npix))
-    source_vectors = unit_vectors(90.0 - grid_lat.to_value(u.deg), grid_lon.to_value(u.deg))
-    in_view = source_vectors[:, 2] > -0.2  # some below the horizon catch bilinear weights
-    column = np.full(grid.npix, -1)
-    column[in_view] = np.arange(in_view.sum())
-    response = compton_response(phi_edges, centres, source_vectors[in_view],
-                                resolution=resolution)
-
-    aspect = balloon_aspect(n_time, generator, substeps=substeps)
     if sky == "bulge":
         points, fraction = gaussian_sky(sigma_l=sigma, sigma_b=sigma, lon=source_lon,
                                         lat=source_lat, nside=sky_nside)
     else:
         points, fraction = point_source_sky(source_lon, source_lat)
-    exposure = _exposure(points, fraction, aspect, column, grid.nside, n_time=n_time,
-                         substeps=substeps, area=area)
-    template = convolve_sky(response, exposure)
+    template = convolve_sky(observation.detector_response(), observation.exposure(points, fraction))
     template_name = "bulge" if sky == "bulge" else "point_source"
 
-    altitude = aspect["altitude"].reshape(n_time, substeps).mean(axis=1)
+    altitude = observation.altitude.reshape(n_time, substeps).mean(axis=1)
     background_shape = _background_shape(phi_edges, centres, generator)
     hours = np.arange(n_time)
     base_rate = np.exp((33.0 - altitude) / 6.0) * (1.0 + 0.15 * np.sin(2 * np.pi * hours / 103.0))
@@ -289,6 +623,7 @@ def simulate_cosi(
         "sky_counts": sky_time,
         "background_counts": background_time,
         "change_points": change_points,
+        "observation": observation,
     }
     log.info("simulated %d x %d bins: %d non-zero, %.0f sky and %.0f background counts "
              "expected", n_time, dataset.n_data_bin, dataset.n_nonzero, sky_time.sum(),
@@ -300,47 +635,6 @@ def _equatorial_to_galactic() -> NDArray[np.float64]:
     """Rotation matrix taking ICRS unit vectors to Galactic ones (astropy's frames)."""
     basis = SkyCoord(ra=[0.0, 90.0, 0.0] * u.deg, dec=[0.0, 0.0, 90.0] * u.deg, frame="icrs")
     return np.asarray(basis.galactic.cartesian.xyz.value)  # column i: image of ICRS axis i
-
-
-def _exposure(
-    points: NDArray[np.float64],
-    fraction: NDArray[np.float64],
-    aspect: dict[str, NDArray[np.float64]],
-    column: NDArray[np.int64],
-    nside: int,
-    *,
-    n_time: int,
-    substeps: int,
-    area: float,
-) -> NDArray[np.float64]:
-    """Exposure ``W[s, t]`` (cm2 s per unit template flux) on the instrument HEALPix grid."""
-    n_source = int(column.max()) + 1
-    rotation = aspect["rotation"]  # (n_step, 3, 3) instrument -> Galactic
-    local = np.einsum("kji,pj->kpi", rotation, points)  # Galactic -> instrument
-    zenith = np.degrees(np.arccos(np.clip(local[..., 2], -1.0, 1.0)))
-    weight = effective_area(zenith, aspect["altitude"][:, None], area=area)
-    weight *= fraction[None, :] * (_HOUR / substeps)
-    visible = weight > 0
-    step, _ = np.nonzero(visible)
-    # longitudes in [0, 2 pi): astropy-healpix 2.0.1 returns infinite weights for some
-    # negative ones at ring boundaries
-    lon = np.mod(np.arctan2(local[..., 1], local[..., 0])[visible], 2 * np.pi)
-    lat = np.arcsin(np.clip(local[..., 2], -1.0, 1.0))[visible]
-    index, share = ahp.bilinear_interpolation_weights(lon * u.rad, lat * u.rad, nside=nside,
-                                                      order="ring")
-    broken = ~np.all(np.isfinite(share), axis=0)
-    if broken.any():  # fall back to the nearest pixel
-        nearest = ahp.lonlat_to_healpix(lon[broken] * u.rad, lat[broken] * u.rad, nside=nside,
-                                        order="ring")
-        index[:, broken] = nearest[None, :]
-        share[:, broken] = 0.25
-    target = column[index]  # (4, n_visible)
-    time = np.broadcast_to(step // substeps, target.shape)
-    value = share * weight[visible][None, :]
-    keep = target >= 0
-    flat = target[keep] * n_time + time[keep]
-    exposure = np.bincount(flat, weights=value[keep], minlength=n_source * n_time)
-    return exposure.reshape(n_source, n_time)
 
 
 def _background_shape(

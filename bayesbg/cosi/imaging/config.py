@@ -12,7 +12,11 @@ Example file (paths relative to the file)::
     [pointing]                     # one of:
     file = "pointing.nc"           # written by Pointing.write
     balloon_seed = 1               # regenerate the aspect of `bayesbg cosi simulate --seed 1`
-    substeps = 4                   # pointings per hour (balloon_seed only)
+    orientation = "flight.ori"     # a MEGAlib .ori file, averaged onto the time bins
+    substeps = 4                   # pointings per time bin (default: 4 for balloon_seed,
+                                   # one per .ori interval for orientation)
+    altitude = 33.0                # km, orientation files without an altitude column
+    time_offset = 0.0              # s added to the dataset's time edges (orientation only)
 
     [response]
     nside = 16                     # sky HEALPix resolution of the image
@@ -47,6 +51,7 @@ Unknown tables or keys are errors.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,7 +67,7 @@ APPLICATIONS = ("matrix_free", "sparse", "dense")
 
 _TOP = {"run_dir", "data", "pointing", "response", "background", "deconvolution", "output"}
 _DATA = {"dataset", "energy_min", "energy_max"}
-_POINTING = {"file", "balloon_seed", "substeps"}
+_POINTING = {"file", "balloon_seed", "orientation", "substeps", "altitude", "time_offset"}
 _RESPONSE = {"nside", "instrument_nside", "resolution", "area", "application"}
 _BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
                "response"}
@@ -82,8 +87,15 @@ class DeconvolveConfig:
         Dataset, band and background model (its sampler and prior fields are unused).
     pointing_file : `~pathlib.Path` or None
     balloon_seed : int or None
-        Exactly one of ``pointing_file`` and ``balloon_seed``.
-    substeps : int
+    orientation_file : `~pathlib.Path` or None
+        Exactly one of ``pointing_file``, ``balloon_seed`` and ``orientation_file`` (a
+        MEGAlib ``.ori`` file, :meth:`bayesbg.cosi.imaging.Pointing.from_orientation`).
+    substeps : int or None
+        Sub-pointings per time bin (None: one per orientation interval; orientation only).
+    altitude : float or None
+        Altitude, km, for orientation files without an altitude column.
+    time_offset : float
+        Added to the dataset's time edges to give Unix seconds (orientation only), s.
     nside, instrument_nside : int
     resolution, area : float
         deg, cm2.
@@ -105,7 +117,10 @@ class DeconvolveConfig:
     background: CosiFitConfig
     pointing_file: Path | None = None
     balloon_seed: int | None = None
-    substeps: int = 4
+    orientation_file: Path | None = None
+    substeps: int | None = 4
+    altitude: float | None = None
+    time_offset: float = 0.0
     nside: int = 16
     instrument_nside: int = 16
     resolution: float = 2.5
@@ -121,13 +136,25 @@ class DeconvolveConfig:
     run_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        if (self.pointing_file is None) == (self.balloon_seed is None):
-            raise ValueError("pointing: give exactly one of 'file' and 'balloon_seed'")
+        given = [self.pointing_file, self.balloon_seed, self.orientation_file]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("pointing: give exactly one of 'file', 'balloon_seed' and "
+                             "'orientation'")
+        if self.substeps is None and self.orientation_file is None:
+            raise ValueError("pointing.substeps: expected a positive integer, found None")
+        if self.altitude is not None and not self.altitude > 0:
+            raise ValueError(f"pointing.altitude: expected a positive altitude in km, found "
+                             f"{self.altitude!r}")
+        if not math.isfinite(self.time_offset):
+            raise ValueError(f"pointing.time_offset: expected finite seconds, found "
+                             f"{self.time_offset!r}")
         if self.application not in APPLICATIONS:
             raise ValueError(f"response.application: expected one of {APPLICATIONS}, found "
                              f"{self.application!r}")
         for name in ("nside", "instrument_nside", "substeps"):
             value = getattr(self, name)
+            if name == "substeps" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, found {value!r}")
         for name in ("nside", "instrument_nside"):
@@ -190,8 +217,15 @@ class DeconvolveConfig:
             values["pointing_file"] = path(pointing["file"])
         if "balloon_seed" in pointing:
             values["balloon_seed"] = pointing["balloon_seed"]
+        if "orientation" in pointing:
+            values["orientation_file"] = path(pointing["orientation"])
+            values["substeps"] = None
         if "substeps" in pointing:
             values["substeps"] = pointing["substeps"]
+        if "altitude" in pointing:
+            values["altitude"] = float(pointing["altitude"])
+        if "time_offset" in pointing:
+            values["time_offset"] = float(pointing["time_offset"])
         values.update(tables["response"])
         deconvolution = dict(tables["deconvolution"])
         if "reference_iterations" in deconvolution:
@@ -231,7 +265,11 @@ class DeconvolveConfig:
         return {
             "data_and_background": background,
             "pointing": {"file": str(self.pointing_file) if self.pointing_file else None,
-                         "balloon_seed": self.balloon_seed, "substeps": self.substeps},
+                         "balloon_seed": self.balloon_seed,
+                         "orientation": str(self.orientation_file)
+                         if self.orientation_file else None,
+                         "substeps": self.substeps, "altitude": self.altitude,
+                         "time_offset": self.time_offset},
             "response": {"nside": self.nside, "instrument_nside": self.instrument_nside,
                          "resolution": self.resolution, "area": self.area,
                          "application": self.application},

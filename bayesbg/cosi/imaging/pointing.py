@@ -4,8 +4,14 @@ The imaging response needs what the binned dataset does not hold: where the inst
 looked during each time bin. A :class:`Pointing` lists sub-pointings (rotation from
 instrument to Galactic unit vectors, altitude, live time and the time bin each belongs
 to). :func:`balloon_pointing` regenerates the aspect of :func:`bayesbg.cosi.simulate_cosi`
-from its seed (the simulator draws the aspect first from a fresh generator), so a
-simulated dataset and its imaging response agree exactly.
+from its seed (:func:`bayesbg.cosi.simulate.simulated_observation`), so a simulated
+dataset and its imaging response agree exactly; :meth:`Pointing.from_orientation` averages
+a real orientation history (MEGAlib ``.ori``, :func:`bayesbg.cosi.io.read_ori`) onto the
+dataset's time bins, weighted with the dwell time.
+
+The exposure itself is computed by :class:`bayesbg.cosi.simulate.BalloonObservation`
+(:meth:`Pointing.observation`), the one code path shared with the simulator and the
+template-width scan.
 """
 
 from __future__ import annotations
@@ -18,16 +24,17 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from astropy.time import Time
 from numpy.typing import ArrayLike, NDArray
 
-from bayesbg.cosi.simulate import balloon_aspect
+from bayesbg.cosi.io.orientation import Orientation
+from bayesbg.cosi.simulate import BalloonObservation, simulated_observation
 
 __all__ = ["Pointing", "balloon_pointing", "load_pointing"]
 
 log = logging.getLogger(__name__)
 
 _FORMAT = "bayesbg-cosi-pointing"
-_HOUR = 3600.0  # s
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +95,169 @@ class Pointing:
         """Number of time bins covered (largest ``time_bin`` + 1)."""
         return int(self.time_bin.max()) + 1 if self.n_step else 0
 
+    def observation(
+        self,
+        *,
+        n_time: int | None = None,
+        bin_size: float = 6.0,
+        instrument_nside: int = 16,
+        resolution: float = 2.5,
+        area: float = 50.0,
+    ) -> BalloonObservation:
+        """The instrument with this pointing history and the given response settings.
+
+        Parameters
+        ----------
+        n_time : int, optional
+            Time bins of the dataset; default :attr:`n_time`.
+        bin_size, instrument_nside, resolution, area
+            As in :class:`bayesbg.cosi.simulate.BalloonObservation`.
+
+        Returns
+        -------
+        observation : `BalloonObservation`
+        """
+        n_time = self.n_time if n_time is None else n_time
+        if n_time < self.n_time:
+            raise ValueError(f"pointing: covers {self.n_time} time bins, the dataset {n_time}")
+        return BalloonObservation(
+            rotation=self.rotation, altitude=self.altitude, live_time=self.live_time,
+            time_bin=self.time_bin, n_time=n_time, bin_size=bin_size,
+            instrument_nside=instrument_nside, resolution=resolution, area=area)
+
+    @classmethod
+    def from_observation(cls, observation: BalloonObservation) -> Pointing:
+        """The pointing history of a :class:`~bayesbg.cosi.simulate.BalloonObservation`."""
+        return cls(rotation=observation.rotation, altitude=observation.altitude,
+                   live_time=observation.live_time, time_bin=observation.time_bin)
+
+    @classmethod
+    def from_orientation(
+        cls,
+        orientation: Orientation,
+        time_edges: ArrayLike | Time,
+        *,
+        substeps: int | None = None,
+        altitude: float | None = None,
+        time_offset: float = 0.0,
+    ) -> Pointing:
+        """Average a real orientation history onto time bins, weighted with the dwell time.
+
+        Each ``.ori`` row holds the attitude from its time stamp to the next one (the
+        last row only marks the end). Every time bin is cut into sub-pointings: one per
+        piece of an orientation interval inside it (``substeps=None``, the exact
+        piecewise-constant attitude), or ``substeps`` equal parts. A sub-pointing's
+        instrument x and z axes are the dwell-time weighted means of the rows' axes
+        (z normalised, x made orthogonal to it, ``y = z x x``), its live time the covered
+        time (times ``livetime / interval`` where the file has a ``livetime`` column), its
+        altitude the weighted mean of the file's ``altitude`` column or ``altitude``.
+        Time not covered by the file contributes no exposure.
+
+        Parameters
+        ----------
+        orientation : `bayesbg.cosi.io.Orientation`
+        time_edges : array_like or `~astropy.time.Time`, shape (n_time + 1,)
+            Time-bin edges of the dataset, Unix seconds (``CosiDataset.time_edges`` of
+            data binned from ``.tra`` files), after adding ``time_offset``.
+        substeps : int, optional
+            Sub-pointings per time bin; default one per orientation interval.
+        altitude : float, optional
+            Altitude, km, for files without an ``altitude`` column (the 2016 balloon
+            ``.ori`` files); overrides the column when given.
+        time_offset : float
+            Added to ``time_edges`` (e.g. the Unix start time of a dataset whose edges
+            count from 0), s. Default 0.
+
+        Returns
+        -------
+        pointing : `Pointing`
+
+        Raises
+        ------
+        ValueError
+            If the time edges are not increasing, do not overlap the orientation, or no
+            altitude is known.
+        """
+        if not isinstance(orientation, Orientation):
+            raise TypeError(f"orientation: expected a bayesbg.cosi.io.Orientation, found "
+                            f"{type(orientation).__name__}")
+        edges = np.asarray(time_edges.unix if isinstance(time_edges, Time) else time_edges,
+                           dtype=np.float64) + float(time_offset)
+        if edges.ndim != 1 or edges.size < 2 or not np.all(np.isfinite(edges)) or \
+                np.any(np.diff(edges) <= 0):
+            raise ValueError("time_edges: expected at least 2 increasing finite Unix times, s")
+        if substeps is not None and (isinstance(substeps, bool) or
+                                     not isinstance(substeps, int) or substeps < 1):
+            raise ValueError(f"substeps: expected a positive integer or None, found "
+                             f"{substeps!r}")
+        if altitude is None and "altitude" not in orientation.extra:
+            raise ValueError("altitude: the orientation has no altitude column; pass the "
+                             "balloon altitude in km (e.g. altitude=33.0)")
+        if altitude is not None and not (np.isfinite(altitude) and altitude > 0):
+            raise ValueError(f"altitude: expected a positive altitude in km, found {altitude!r}")
+        seconds = orientation.seconds
+        if len(seconds) < 2 or seconds[-1] <= edges[0] or seconds[0] >= edges[-1]:
+            raise ValueError(f"time_edges: [{edges[0]:.3f}, {edges[-1]:.3f}] s does not overlap "
+                             f"the orientation [{seconds[0]:.3f}, {seconds[-1]:.3f}] s (Unix; "
+                             "see time_offset)")
+        n_time = edges.size - 1
+        if substeps is None:
+            inside = seconds[(seconds > edges[0]) & (seconds < edges[-1])]
+            cuts = np.union1d(edges, inside)
+        else:
+            fractions = np.arange(substeps) / substeps
+            cuts = np.append((edges[:-1, None] + np.diff(edges)[:, None] * fractions).ravel(),
+                             edges[-1])
+        time_bin = np.searchsorted(edges, cuts[:-1], side="right") - 1
+
+        # per-interval values, integrated in time: F(t) = sum of value * overlap with (-inf, t]
+        dwell = np.diff(seconds)
+        live_rate = np.ones_like(dwell)
+        if "livetime" in orientation.extra:
+            live_rate = np.divide(orientation.extra["livetime"][:-1], dwell,
+                                  out=np.zeros_like(dwell), where=dwell > 0)
+        x_axis, _, z_axis = orientation.axes()
+        heights = (np.full(dwell.size, float(altitude)) if altitude is not None
+                   else orientation.extra["altitude"][:-1])
+        values = np.column_stack([np.ones_like(dwell), live_rate, heights, x_axis[:-1],
+                                  z_axis[:-1]])
+        cumulative = np.vstack([np.zeros(values.shape[1]),
+                                np.cumsum(values * dwell[:, None], axis=0)])
+
+        def integral(t: NDArray[np.float64]) -> NDArray[np.float64]:
+            t = np.clip(t, seconds[0], seconds[-1])
+            i = np.clip(np.searchsorted(seconds, t, side="right") - 1, 0, dwell.size - 1)
+            return cumulative[i] + values[i] * (t - seconds[i])[:, None]
+
+        total = np.diff(integral(cuts), axis=0)
+        covered = total[:, 0]
+        keep = covered > 1e-9 * np.max(covered)
+        total, covered, time_bin = total[keep], covered[keep], time_bin[keep]
+        mean = total / covered[:, None]
+        z = mean[:, 6:9]
+        spread = np.linalg.norm(z, axis=1)
+        if np.any(spread < 0.9):
+            log.warning("pointing: the z axis turns by more than ~25 deg within %d "
+                        "sub-pointings; consider more substeps", int(np.sum(spread < 0.9)))
+        z = z / spread[:, None]
+        x = mean[:, 3:6] - np.sum(mean[:, 3:6] * z, axis=1, keepdims=True) * z
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        rotation = np.stack([x, np.cross(z, x), z], axis=-1)
+        log.info("pointing from %d orientation rows: %d sub-pointings in %d time bins, "
+                 "%.0f s live", len(seconds), rotation.shape[0], n_time,
+                 float(np.sum(mean[:, 1] * covered)))
+        return cls(rotation=rotation, altitude=mean[:, 2], live_time=mean[:, 1] * covered,
+                   time_bin=time_bin.astype(np.int64))
+
+    def zenith_lonlat(self, n_time: int | None = None
+                      ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Galactic longitude and latitude, deg, of the live-time weighted mean instrument z
+        axis per time bin (NaN where a bin has no live time), each shape (n_time,)."""
+        zenith = self.observation(n_time=n_time).zenith()
+        lon = np.mod(np.degrees(np.arctan2(zenith[:, 1], zenith[:, 0])), 360.0)
+        lat = np.degrees(np.arcsin(np.clip(zenith[:, 2], -1.0, 1.0)))
+        return lon, lat
+
     def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write to a netCDF4/HDF5 file, atomically.
 
@@ -135,7 +305,7 @@ def load_pointing(path: str | Path) -> Pointing:
                         live_time=ds["live_time"].values, time_bin=ds["time_bin"].values)
 
 
-def balloon_pointing(n_time: int, seed: int | ArrayLike, *, substeps: int = 4) -> Pointing:
+def balloon_pointing(n_time: int, seed: int, *, substeps: int = 4) -> Pointing:
     """The aspect :func:`bayesbg.cosi.simulate_cosi` used for a given integer seed.
 
     Parameters
@@ -150,12 +320,8 @@ def balloon_pointing(n_time: int, seed: int | ArrayLike, *, substeps: int = 4) -
     Returns
     -------
     pointing : `Pointing`
+        :meth:`Pointing.from_observation` of
+        :func:`bayesbg.cosi.simulate.simulated_observation`.
     """
-    if isinstance(seed, np.random.Generator):
-        raise TypeError("seed: expected the integer seed given to simulate_cosi, found a "
-                        "Generator (its state has moved on)")
-    aspect = balloon_aspect(n_time, np.random.default_rng(seed), substeps=substeps)
-    n_step = n_time * substeps
-    return Pointing(rotation=aspect["rotation"], altitude=aspect["altitude"],
-                    live_time=np.full(n_step, _HOUR / substeps),
-                    time_bin=np.arange(n_step) // substeps)
+    return Pointing.from_observation(simulated_observation(seed, n_time=n_time,
+                                                           substeps=substeps))

@@ -32,7 +32,7 @@ from scipy import sparse
 
 from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.imaging.pointing import Pointing
-from bayesbg.cosi.response import compton_response, effective_area, unit_vectors
+from bayesbg.cosi.response import unit_vectors
 
 __all__ = [
     "MatrixFreeResponse",
@@ -52,20 +52,6 @@ def pixel_vectors(nside: int) -> NDArray[np.float64]:
     return unit_vectors(90.0 - lat.to_value(u.deg), lon.to_value(u.deg))
 
 
-def _instrument_grid(instrument_nside: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Instrument-frame source directions in view and the column of each HEALPix pixel.
-
-    The same choice as :func:`bayesbg.cosi.simulate_cosi`: pixels with z > -0.2.
-    """
-    grid = ahp.HEALPix(nside=instrument_nside, order="ring")
-    lon, lat = grid.healpix_to_lonlat(np.arange(grid.npix))
-    vectors = unit_vectors(90.0 - lat.to_value(u.deg), lon.to_value(u.deg))
-    in_view = vectors[:, 2] > -0.2
-    column = np.full(grid.npix, -1)
-    column[in_view] = np.arange(in_view.sum())
-    return vectors[in_view], column
-
-
 def pointing_exposure(
     pointing: Pointing,
     sky_vectors: ArrayLike,
@@ -81,7 +67,9 @@ def pointing_exposure(
     (:func:`bayesbg.cosi.response.effective_area`) times the live time, spread over the
     four nearest instrument-frame HEALPix pixels with bilinear weights (the nearest pixel
     where astropy-healpix returns non-finite weights). This is the simulator's exposure
-    for one sky point of unit flux, for every sky pixel at once.
+    for one sky point of unit flux, for every sky pixel at once: both are computed by
+    :class:`bayesbg.cosi.simulate.BalloonObservation` (:meth:`~BalloonObservation.exposure`
+    and :meth:`~BalloonObservation.pixel_exposure`).
 
     Parameters
     ----------
@@ -102,45 +90,9 @@ def pointing_exposure(
     exposure : `scipy.sparse.csr_array`, shape (n_source * n_time, n_pixel)
         cm2 s; row ``s * n_time + t`` (the layout of ``convolve_sky``'s exposure).
     """
-    points = np.asarray(sky_vectors, dtype=np.float64)
-    if pointing.n_time > n_time:
-        raise ValueError(f"pointing: covers {pointing.n_time} time bins, the dataset {n_time}")
-    _, column = _instrument_grid(instrument_nside)
-    n_source = int(column.max()) + 1
-    n_pixel = points.shape[0]
-    pieces = []
-    for start in range(0, pointing.n_step, chunk):
-        step = slice(start, min(start + chunk, pointing.n_step))
-        rotation = pointing.rotation[step]
-        local = np.einsum("kji,pj->kpi", rotation, points)  # Galactic -> instrument
-        zenith = np.degrees(np.arccos(np.clip(local[..., 2], -1.0, 1.0)))
-        weight = effective_area(zenith, pointing.altitude[step][:, None], area=area)
-        weight *= pointing.live_time[step][:, None]
-        visible = weight > 0
-        which_step, pixel = np.nonzero(visible)
-        lon = np.mod(np.arctan2(local[..., 1], local[..., 0])[visible], 2 * np.pi)
-        lat = np.arcsin(np.clip(local[..., 2], -1.0, 1.0))[visible]
-        index, share = ahp.bilinear_interpolation_weights(
-            lon * u.rad, lat * u.rad, nside=instrument_nside, order="ring")
-        broken = ~np.all(np.isfinite(share), axis=0)
-        if broken.any():
-            nearest = ahp.lonlat_to_healpix(lon[broken] * u.rad, lat[broken] * u.rad,
-                                            nside=instrument_nside, order="ring")
-            index[:, broken] = nearest[None, :]
-            share[:, broken] = 0.25
-        target = column[index]
-        time = np.broadcast_to(pointing.time_bin[step][which_step], target.shape)
-        value = share * weight[visible][None, :]
-        keep = target >= 0
-        rows = target[keep] * n_time + time[keep]
-        cols = np.broadcast_to(pixel, target.shape)[keep]
-        piece = sparse.coo_array((value[keep], (rows, cols)), shape=(n_source * n_time, n_pixel))
-        pieces.append(piece.tocsr())
-    exposure = pieces[0]
-    for piece in pieces[1:]:
-        exposure = exposure + piece
-    exposure.sum_duplicates()
-    return sparse.csr_array(exposure)
+    observation = pointing.observation(n_time=n_time, instrument_nside=instrument_nside,
+                                       area=area)
+    return observation.pixel_exposure(sky_vectors, chunk=chunk)
 
 
 class _Response:
@@ -300,7 +252,9 @@ def build_imaging_response(
 
     The detector response is :func:`bayesbg.cosi.response.compton_response` for the
     dataset's phi edges and (psi, chi) centres on the instrument grid of
-    ``instrument_nside`` (as in :func:`bayesbg.cosi.simulate_cosi`).
+    ``instrument_nside`` (as in :func:`bayesbg.cosi.simulate_cosi`), the exposure that of
+    :meth:`Pointing.observation` (a simulated or a real, :meth:`Pointing.from_orientation`,
+    pointing history).
 
     Parameters
     ----------
@@ -325,12 +279,12 @@ def build_imaging_response(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1 or \
                 value & (value - 1):
             raise ValueError(f"{name}: expected a power of 2, found {value!r}")
-    sources, _ = _instrument_grid(instrument_nside)
-    detector = compton_response(dataset.phi_edges, dataset.psi_chi_centres, sources,
-                                resolution=resolution, energy=energy)
-    exposure = pointing_exposure(pointing, pixel_vectors(nside),
-                                 instrument_nside=instrument_nside, n_time=dataset.n_time,
-                                 area=area)
+    observation = pointing.observation(n_time=dataset.n_time,
+                                       instrument_nside=instrument_nside,
+                                       resolution=resolution, area=area)
+    detector = observation.detector_response(dataset.phi_edges, dataset.psi_chi_centres,
+                                             energy=energy)
+    exposure = observation.pixel_exposure(pixel_vectors(nside))
     detection = np.asarray(detector.sum(axis=0)).ravel()  # 1 unless the data space is cut
     sensitivity = np.asarray(exposure.T @ np.repeat(detection, dataset.n_time))
     counts = dataset.counts

@@ -36,6 +36,7 @@ from bayesbg.cosi.imaging.projection import (
     build_imaging_response,
 )
 from bayesbg.cosi.imaging.selection import IterationChoice, choose_iteration
+from bayesbg.cosi.io.orientation import read_ori
 
 __all__ = ["DeconvolutionRun", "classic_settings", "run_deconvolve_config",
            "write_deconvolution_run"]
@@ -105,8 +106,7 @@ def run_deconvolve_config(
     started = time.perf_counter()
     dataset = config.background.load_dataset()
     background = config.background.background_model(dataset)
-    pointing: Pointing = load_pointing(config.pointing_file) if config.pointing_file \
-        else balloon_pointing(dataset.n_time, config.balloon_seed, substeps=config.substeps)
+    pointing = _pointing(config, dataset)
     response: MatrixFreeResponse | MatrixResponse = build_imaging_response(
         dataset, pointing, nside=config.nside, instrument_nside=config.instrument_nside,
         resolution=config.resolution, area=config.area)
@@ -233,12 +233,25 @@ def write_deconvolution_run(
     inputs: dict[str, str | Path] = {"dataset": config.background.dataset}
     if config.pointing_file is not None:
         inputs["pointing"] = config.pointing_file
+    if config.orientation_file is not None:
+        inputs["orientation"] = config.orientation_file
     return write_analysis_run_dir(
         run_dir, run_type="cosi_deconvolution", summary=summary,
         files={"image_cube.fits": cube, "imaging_map.png": map_png,
                "imaging_ts.png": ts_png, "history.csv": history},
         inputs=inputs, config=config.to_dict(), seed=None, overwrite=overwrite,
         wall_time_s=wall_time_s)
+
+
+def _pointing(config: DeconvolveConfig, dataset: CosiDataset) -> Pointing:
+    """The pointing history named in the configuration."""
+    if config.pointing_file is not None:
+        return load_pointing(config.pointing_file)
+    if config.orientation_file is not None:
+        return Pointing.from_orientation(
+            read_ori(config.orientation_file), dataset.time_edges, substeps=config.substeps,
+            altitude=config.altitude, time_offset=config.time_offset)
+    return balloon_pointing(dataset.n_time, config.balloon_seed, substeps=config.substeps)
 
 
 def _history_csv(result: DeconvolutionResult) -> bytes:
