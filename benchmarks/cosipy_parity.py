@@ -1,6 +1,6 @@
 """Parity with cosipy: the Band point-source fit on cosipy's spectral-fit test files.
 
-Files (``--data-dir``, default ``/work/shared/data/cosi/cosipy-test`` or
+Files (``--data-dir``, default ``<repo>/../shared/data/cosi/cosipy-test`` or
 ``$BAYESBG_COSI_DATA/cosipy-test``): ``test_spectral_fit_data.h5``,
 ``test_spectral_fit_background.h5``, ``test_full_detector_response.h5``,
 ``20280301_2s.ori``, ``test_spectral_fit.yaml``; source at (l, b) = (50, -45) deg, Band
@@ -47,6 +47,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from bayesbg.config import SamplerConfig
+from bayesbg.cosi.io.sample_data import sample_data_dir
 from bayesbg.cosi.pointsource_fit import (
     PARAMETERS,
     cosipy_log_like,
@@ -57,7 +58,7 @@ from bayesbg.cosi.pointsource_fit import (
 )
 
 RESULT = Path(__file__).resolve().parent / "results" / "cosipy_parity.json"
-DATA_DIR = Path(os.environ.get("BAYESBG_COSI_DATA", "/work/shared/data/cosi")) / "cosipy-test"
+DATA_DIR = sample_data_dir() / "cosipy-test"
 LON, LAT = 50.0, -45.0
 # cositools/cosipy tests/spectral_fits/test_spectral_fitting.py (COSILike, older version)
 COSIPY_PUBLISHED = {"K": 1.0761685423819567, "alpha": -1.0986905318048805,

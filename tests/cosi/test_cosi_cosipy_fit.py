@@ -9,7 +9,6 @@ xp = 449.90 keV, bkg = 1.0, ln L = 337.17197 (cosipy's convention).
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 from bayesbg.config import SamplerConfig
+from bayesbg.cosi.io.sample_data import sample_data_dir
 from bayesbg.cosi.pointsource_fit import (
     PARAMETERS,
     SpectrumFitData,
@@ -31,7 +31,7 @@ from bayesbg.cosi.pointsource_fit import (
 from bayesbg.stan import SamplerWarning
 from bayesbg.toolchain import CmdStanNotFoundError
 
-DATA_DIR = Path(os.environ.get("BAYESBG_COSI_DATA", "/work/shared/data/cosi")) / "cosipy-test"
+DATA_DIR = sample_data_dir() / "cosipy-test"
 pytestmark = [
     pytest.mark.stan,
     pytest.mark.skipif(not (DATA_DIR / "test_spectral_fit_data.h5").is_file(),

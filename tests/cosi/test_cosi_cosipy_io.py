@@ -7,7 +7,6 @@ cositools/cosipy): its log-likelihood at its best-fit parameters.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from astropy.time import Time
 
 from bayesbg.cosi.io.histpy_files import read_detector_response, read_histogram
 from bayesbg.cosi.io.orientation import Orientation, read_ori
+from bayesbg.cosi.io.sample_data import sample_data_dir
 from bayesbg.cosi.pointsource import (
     band,
     band_bin_integrals,
@@ -30,7 +30,7 @@ from bayesbg.cosi.pointsource_fit import (
     load_cosipy_fit_data,
 )
 
-DATA_DIR = Path(os.environ.get("BAYESBG_COSI_DATA", "/work/shared/data/cosi")) / "cosipy-test"
+DATA_DIR = sample_data_dir() / "cosipy-test"
 pytestmark = pytest.mark.skipif(not (DATA_DIR / "test_spectral_fit_data.h5").is_file(),
                                 reason=f"cosipy test files not found in {DATA_DIR}")
 

@@ -4,7 +4,6 @@ source recovered by Compton-cone back-projection, and the ``bayesbg cosi bin`` c
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +21,9 @@ from bayesbg.cosi.io import (
     read_ori,
 )
 from bayesbg.cosi.io.orientation import lonlat_to_vectors
+from bayesbg.cosi.io.sample_data import sample_data_dir
 
-DATA = Path(os.environ.get("BAYESBG_COSI_DATA", "/work/shared/data/cosi"))
+DATA = sample_data_dir()
 CLASSIC = DATA / "classic-2016"
 STEM = "SRC9det_PS511keV_l-010_b-010_simOP_160628_FullDay"
 COMPTON = CLASSIC / f"{STEM}_CE0000-1000keV_EHCstandard.tra.gz"

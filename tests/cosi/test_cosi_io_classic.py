@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bayesbg.cosi.io import read_classic_background, read_classic_rmf, read_classic_tracer
+from bayesbg.cosi.io.sample_data import sample_data_dir
 
-DATA = Path(os.environ.get("BAYESBG_COSI_DATA", "/work/shared/data/cosi"))
+DATA = sample_data_dir()
 CLASSIC = DATA / "classic-2016"
 BACKGROUND = CLASSIC / "flight_bg_all_v1_fine_6deg.npz"
 needs_data = pytest.mark.skipif(not BACKGROUND.exists(), reason="real COSI files not available")

@@ -4,7 +4,6 @@ angles of the first event, streaming, and corrupted files."""
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,9 @@ import pytest
 
 from bayesbg.cosi.io import iter_tra, read_ori, read_tra
 from bayesbg.cosi.io.megalib import TraChunk
+from bayesbg.cosi.io.sample_data import sample_data_dir
 
-DATA = Path(os.environ.get("BAYESBG_COSI_DATA", "/work/shared/data/cosi"))
+DATA = sample_data_dir()
 CLASSIC = DATA / "classic-2016"
 STEM = "SRC9det_PS511keV_l-010_b-010_simOP_160628_FullDay"
 COMPTON = CLASSIC / f"{STEM}_CE0000-1000keV_EHCstandard.tra.gz"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +10,9 @@ from astropy.time import Time
 
 from bayesbg.cosi.io import Orientation, read_ori
 from bayesbg.cosi.io.orientation import lonlat_to_vectors
+from bayesbg.cosi.io.sample_data import sample_data_dir
 
-DATA = Path(os.environ.get("BAYESBG_COSI_DATA", "/work/shared/data/cosi"))
+DATA = sample_data_dir()
 ORI_2016 = DATA / "classic-2016" / "OP_160628_FullDay.ori"
 ORI_NEW = DATA / "cosipy-test" / "20280301_first_10sec.ori"
 needs_data = pytest.mark.skipif(not ORI_2016.exists(), reason="real COSI files not available")

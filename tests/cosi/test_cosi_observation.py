@@ -3,19 +3,18 @@ real pointing from a MEGAlib .ori file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from bayesbg.cosi import simulate_cosi
 from bayesbg.cosi.imaging import Pointing, balloon_pointing, build_imaging_response, pixel_vectors
 from bayesbg.cosi.io.orientation import lonlat_to_vectors, read_ori
+from bayesbg.cosi.io.sample_data import sample_data_dir
 from bayesbg.cosi.response import convolve_sky, effective_area
 from bayesbg.cosi.scan_template import TemplateBuilder
 from bayesbg.cosi.simulate import BalloonObservation, gaussian_sky, simulated_observation
 
-ORI = Path("/work/shared/data/cosi/classic-2016/OP_160628_FullDay.ori")
+ORI = sample_data_dir() / "classic-2016" / "OP_160628_FullDay.ori"
 needs_ori = pytest.mark.skipif(not ORI.is_file(), reason=f"{ORI} not available")
 
 

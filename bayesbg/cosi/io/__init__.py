@@ -35,8 +35,10 @@ from bayesbg.cosi.io.histpy_files import (
 )
 from bayesbg.cosi.io.megalib import ComptonEvents, PhotoEvents, iter_tra, read_tra
 from bayesbg.cosi.io.orientation import Orientation, read_ori
+from bayesbg.cosi.io.sample_data import sample_data_dir
 
 __all__ = [
+    "sample_data_dir",
     "BinnedEvents",
     "BinningConfig",
     "ComptonEvents",
