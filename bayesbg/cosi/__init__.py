@@ -40,6 +40,13 @@ from bayesbg.cosi.fit import (
     run_fit_config,
 )
 from bayesbg.cosi.likelihood import CosiFitData, prepare_fit_data
+from bayesbg.cosi.pointsource import PointSourceResponse, point_source_response
+from bayesbg.cosi.pointsource_fit import (
+    SpectrumFitData,
+    fit_point_source_spectrum,
+    load_cosipy_fit_data,
+    maximum_likelihood_spectrum,
+)
 from bayesbg.cosi.ppc import (
     PredictiveCheck,
     TimePredictiveCheck,
@@ -54,20 +61,35 @@ from bayesbg.cosi.response import (
     klein_nishina,
     psi_chi_grid,
 )
-from bayesbg.cosi.simulate import balloon_aspect, gaussian_sky, point_source_sky, simulate_cosi
+from bayesbg.cosi.scan import BackgroundVariant, background_variants, scan_background
+from bayesbg.cosi.scan_template import TemplateBuilder, scan_template
+from bayesbg.cosi.simulate import (
+    BalloonObservation,
+    balloon_aspect,
+    gaussian_sky,
+    point_source_sky,
+    simulate_cosi,
+    simulated_observation,
+)
 
 __all__ = [
-    "PARAMETERS",
-    "SCHEMES",
-    "PredictiveCheck",
-    "TimePredictiveCheck",
     "BackgroundModel",
+    "BackgroundVariant",
+    "BalloonObservation",
     "CosiDataset",
     "CosiFitConfig",
     "CosiFitData",
     "CosiFitResult",
+    "PARAMETERS",
+    "PointSourceResponse",
+    "PredictiveCheck",
+    "SCHEMES",
+    "SpectrumFitData",
+    "TemplateBuilder",
+    "TimePredictiveCheck",
     "altitude_blocks",
     "background_response_from_counts",
+    "background_variants",
     "balloon_aspect",
     "bayesian_blocks",
     "build_background_model",
@@ -79,11 +101,15 @@ __all__ = [
     "false_alarm_probability",
     "fit_cosi",
     "fit_data_from_config",
+    "fit_point_source_spectrum",
     "gaussian_sky",
     "klein_nishina",
+    "load_cosipy_fit_data",
     "load_dataset",
     "maximum_likelihood",
+    "maximum_likelihood_spectrum",
     "merge_blocks",
+    "point_source_response",
     "point_source_sky",
     "predictive_check",
     "predictive_checks",
@@ -91,6 +117,9 @@ __all__ = [
     "psi_chi_grid",
     "read_background_response",
     "run_fit_config",
+    "scan_background",
+    "scan_template",
     "simulate_cosi",
+    "simulated_observation",
     "time_predictive_check",
 ]
