@@ -34,6 +34,25 @@ Choices the paper leaves open, made explicit here (`BackgroundSettings`):
 
 An orbit with no pointings has no entry at all; interpolation runs over orbit numbers,
 so such gaps simply widen the interpolation interval.
+
+Two errors per prediction (`BackgroundPrediction`):
+
+- ``error`` -- the paper's, per regime as above (the constant model's is the scatter of
+  the rates, not the error of their mean);
+- ``model_error`` -- the error of the predicted rate as an estimate of the true
+  background of that orbit and phase, the quantity to propagate into fluxes
+  (`orbit_correlated_variance`): linear, the standard error of the line; constant,
+  ``sqrt(s**2 / N_BKG + E[alpha**2] (phi - mean(phi_BKG))**2)``, the error of the mean
+  plus the in-orbit trend the constant model leaves out, with ``E[alpha**2]`` the
+  population second moment of the slopes of the linear orbits (their mean square minus
+  their mean squared error); interpolated, the interpolated model errors of the two
+  anchors plus the orbit-to-orbit background variation no interpolation can follow,
+  ``tau**2 (1 + w**2 + (1 - w)**2)`` for interpolation weight ``w`` (``2 tau**2`` for
+  ``NEAREST``). ``tau`` (`BackgroundModel.orbit_scatter`) is estimated by leave-one-out
+  interpolation over the calibrated orbits: each is predicted from its calibrated
+  neighbours at phase 0.5, and ``tau**2`` is the robust variance (1.4826 MAD squared)
+  of the differences minus their median model variance, divided by the median of
+  ``1 + w**2 + (1 - w)**2``.
 """
 
 from __future__ import annotations
@@ -58,6 +77,7 @@ __all__ = [
     "BackgroundSettings",
     "background_pointings",
     "fit_background",
+    "orbit_correlated_variance",
     "sigma_clip_orbits",
 ]
 
@@ -151,11 +171,15 @@ class BackgroundPrediction:
     regime : `numpy.ndarray` of int, shape (n,)
         Regime code per pointing (``LINEAR``, ``CONSTANT``, ``INTERPOLATED``,
         ``NEAREST`` or ``EXCLUDED``).
+    model_error : `numpy.ndarray`, shape (n, n_band)
+        1-sigma error of ``rate`` as an estimate of the true background at that orbit and
+        phase, cts s-1 pix-1 (module docstring); shared by the pointings of an orbit.
     """
 
     rate: NDArray[np.float64]
     error: NDArray[np.float64]
     regime: NDArray[np.int64]
+    model_error: NDArray[np.float64]
 
     @property
     def valid(self) -> NDArray[np.bool_]:
@@ -189,6 +213,14 @@ class BackgroundModel:
         ``orbit`` and ``residual`` (per-orbit mean residual in the clipping band,
         cts s-1 pix-1) before clipping, and the final ``mean`` and ``std``.
     settings : `BackgroundSettings`
+    phase_mean : `numpy.ndarray`, shape (n_orbit,)
+        Mean orbital phase of each calibrated orbit's BKG pointings.
+    slope_second_moment : `numpy.ndarray`, shape (n_band,)
+        ``E[alpha**2]`` over orbits, (cts s-1 pix-1)**2, from the linear orbits: the
+        in-orbit trend a constant model leaves out.
+    orbit_scatter : `numpy.ndarray`, shape (n_band,)
+        ``tau``, orbit-to-orbit background variation not followed by interpolation,
+        cts s-1 pix-1 (leave-one-out estimate, module docstring).
     """
 
     bands: tuple[Band, ...]
@@ -204,6 +236,21 @@ class BackgroundModel:
     clipped: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     clip_residual: dict[str, object] = field(default_factory=dict)
     settings: BackgroundSettings = field(default_factory=BackgroundSettings)
+    phase_mean: NDArray[np.float64] | None = None
+    slope_second_moment: NDArray[np.float64] | None = None
+    orbit_scatter: NDArray[np.float64] | None = None
+
+    def __post_init__(self) -> None:
+        n_orbit, n_band = self.orbit.size, len(self.bands)
+        defaults = {"phase_mean": np.full(n_orbit, 0.5),
+                    "slope_second_moment": np.zeros(n_band),
+                    "orbit_scatter": np.zeros(n_band)}
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            value = default if value is None else np.asarray(value, dtype=float)
+            if value.shape != default.shape:
+                raise ValueError(f"{name}: expected shape {default.shape}, found {value.shape}")
+            object.__setattr__(self, name, value)
 
     @property
     def excluded_orbits(self) -> NDArray[np.int64]:
@@ -228,9 +275,10 @@ class BackgroundModel:
         n, n_band = orbit.shape[0], len(self.bands)
         rate = np.full((n, n_band), np.nan)
         error = np.full((n, n_band), np.nan)
+        model_error = np.full((n, n_band), np.nan)
         regime = np.full(n, EXCLUDED, dtype=np.int64)
         if self.orbit.size == 0:
-            return BackgroundPrediction(rate, error, regime)
+            return BackgroundPrediction(rate, error, regime, model_error)
         excluded = np.isin(orbit, self.excluded_orbits)
         position = np.searchsorted(self.orbit, orbit)
         inside = np.minimum(position, self.orbit.size - 1)
@@ -239,10 +287,12 @@ class BackgroundModel:
         above = inside
         has_below = position > 0
         has_above = position < self.orbit.size
-        value_below, error_below = self._at(below, phase)
-        value_above, error_above = self._at(above, phase)
+        value_below, error_below, model_below = self._at(below, phase)
+        value_above, error_above, model_above = self._at(above, phase)
+        tau2 = self.orbit_scatter[None, :] ** 2
         # exact orbits: their own model
         rate[exact], error[exact] = value_above[exact], error_above[exact]
+        model_error[exact] = model_above[exact]
         regime[exact] = self.regime[above[exact]]
         other = ~exact & ~excluded
         both = other & has_below & has_above
@@ -251,13 +301,18 @@ class BackgroundModel:
                           0.0)[:, None]
         rate[both] = ((1 - weight) * value_below + weight * value_above)[both]
         error[both] = ((1 - weight) * error_below + weight * error_above)[both]
+        interpolated = (1 - weight) * model_below + weight * model_above
+        unfollowed = tau2 * (1 + weight**2 + (1 - weight) ** 2)
+        model_error[both] = np.sqrt(interpolated**2 + unfollowed)[both]
         regime[both] = INTERPOLATED
         only_below = other & has_below & ~has_above
         only_above = other & ~has_below & has_above
         rate[only_below], error[only_below] = value_below[only_below], error_below[only_below]
         rate[only_above], error[only_above] = value_above[only_above], error_above[only_above]
+        model_error[only_below] = np.sqrt(model_below**2 + 2 * tau2)[only_below]
+        model_error[only_above] = np.sqrt(model_above**2 + 2 * tau2)[only_above]
         regime[only_below | only_above] = NEAREST
-        return BackgroundPrediction(rate, error, regime)
+        return BackgroundPrediction(rate, error, regime, model_error)
 
     def predict(self, table: PointingTable) -> BackgroundPrediction:
         """Predicted background of the pointings of a table (bands must match).
@@ -276,13 +331,21 @@ class BackgroundModel:
         return self.evaluate(table.orbit, table.phase)
 
     def _at(self, index: NDArray[np.int64], phase: NDArray[np.float64]
-            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Model value and error of calibrated orbit ``index`` at ``phase``."""
+            ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Model value, paper's error and model error of calibrated orbit ``index``."""
         p = phase[:, None]
         value = self.intercept[index] + self.slope[index] * p
         variance = (self.var_intercept[index] + p**2 * self.var_slope[index]
                     + 2 * p * self.covariance[index])
-        return value, np.sqrt(np.maximum(variance, 0.0))
+        model_variance = variance.copy()
+        constant = self.regime[index] == CONSTANT
+        if np.any(constant):
+            n_bkg = self.n_background[index][constant][:, None].astype(float)
+            lever = (phase[constant] - self.phase_mean[index][constant])[:, None]
+            model_variance[constant] = (self.var_intercept[index][constant] / n_bkg
+                                        + self.slope_second_moment[None, :] * lever**2)
+        return (value, np.sqrt(np.maximum(variance, 0.0)),
+                np.sqrt(np.maximum(model_variance, 0.0)))
 
 
 def background_pointings(table: PointingTable, *, crab_exclusion: float = 15.0
@@ -463,13 +526,70 @@ def _calibrate(
     log.info("background model: %d linear, %d constant orbits, %d dropped by the slope "
              "filter", int(np.count_nonzero(linear & calibrated)),
              int(np.count_nonzero(constant & calibrated)), int(np.count_nonzero(bad_slope)))
-    return BackgroundModel(
+    kept_linear = linear & calibrated
+    second_moment = (np.maximum(np.mean(slope[kept_linear] ** 2 - var_slope[kept_linear], axis=0),
+                                0.0) if np.any(kept_linear) else np.zeros(n_band))
+    model = BackgroundModel(
         bands=tuple(bands), orbit=orbits[calibrated].astype(np.int64), regime=regime,
         n_background=counts[calibrated].astype(np.int64), slope=slope[calibrated],
         intercept=intercept[calibrated], var_slope=var_slope[calibrated],
         var_intercept=var_intercept[calibrated], covariance=covariance[calibrated],
         slope_rejected=orbits[bad_slope].astype(np.int64), settings=settings,
+        phase_mean=phase_mean[calibrated], slope_second_moment=second_moment,
     )
+    return BackgroundModel(**{**model.__dict__, "orbit_scatter": _orbit_scatter(model)})
+
+
+def _orbit_scatter(model: BackgroundModel) -> NDArray[np.float64]:
+    """Leave-one-out estimate of ``tau`` per band (module docstring)."""
+    n_band = len(model.bands)
+    if model.orbit.size < 5:
+        return np.zeros(n_band)
+    index = np.arange(model.orbit.size)
+    value, _, model_error = model._at(index, np.full(index.size, 0.5))
+    orbit = model.orbit.astype(float)
+    weight = ((orbit[1:-1] - orbit[:-2]) / (orbit[2:] - orbit[:-2]))[:, None]
+    difference = value[1:-1] - ((1 - weight) * value[:-2] + weight * value[2:])
+    variance = (model_error[1:-1] ** 2 + (1 - weight) ** 2 * model_error[:-2] ** 2
+                + weight**2 * model_error[2:] ** 2)
+    spread = 1.4826 * np.median(np.abs(difference - np.median(difference, axis=0)), axis=0)
+    factor = float(np.median(1 + weight**2 + (1 - weight) ** 2))
+    tau2 = np.maximum(spread**2 - np.median(variance, axis=0), 0.0) / factor
+    log.info("orbit-to-orbit background scatter not followed by interpolation: %s "
+             "cts s-1 pix-1", np.array2string(np.sqrt(tau2), precision=6))
+    return np.sqrt(tau2)
+
+
+def orbit_correlated_variance(orbit: ArrayLike, error: ArrayLike) -> float:
+    """Variance of a mean over pointings whose errors are shared within an orbit.
+
+    ``sum_o (sum_{i in o} e_i / N)**2``: the errors ``e_i`` of the pointings of one orbit
+    are taken as fully correlated (one background model per orbit) and those of different
+    orbits as independent (the anchors shared by neighbouring interpolated orbits are
+    neglected). For equal errors this is ``e**2 sum_o (n_o / N)**2``.
+
+    Parameters
+    ----------
+    orbit : array_like of int, shape (N,)
+        Orbit of each pointing.
+    error : array_like, shape (N,)
+        Its 1-sigma error, any unit (e.g. the background model error in mCrab).
+
+    Returns
+    -------
+    variance : float
+        Of the mean, in the unit of ``error`` squared.
+    """
+    orbit = np.asarray(orbit)
+    error = np.asarray(error, dtype=float)
+    if orbit.shape != error.shape or orbit.ndim != 1:
+        raise ValueError(f"error: expected the shape of orbit {orbit.shape}, found "
+                         f"{error.shape}")
+    if orbit.size == 0:
+        return 0.0
+    _, inverse = np.unique(orbit, return_inverse=True)
+    per_orbit = np.bincount(inverse, weights=error) / orbit.size
+    return float(np.sum(per_orbit**2))
 
 
 def _index(bands: tuple[Band, ...], name: str) -> int:

@@ -11,6 +11,13 @@
    ``1000 (rate - P) / P``, is the systematic error (standard deviation; the paper
    finds 37, 47, 44 mCrab in 25-60, 60-80, 80-200 keV).
 
+Errors of a flux from the calibration (`CrabCalibration.flux_variance`): a mean flux
+``F`` over pointings in orbits ``o`` carries ``F**2 (g^T C g + s**2 sum_o (n_o / N)**2)``,
+``C`` the covariance of the polynomial's coefficients (from the residual scatter,
+shared by every pointing), ``g`` the mean over the pointings of ``d ln P / d coef``, and
+``s`` the relative per-orbit scatter (the systematic / 1000), taken as a real
+orbit-to-orbit gain variation (the conservative reading of the paper's systematic).
+
 A pointing's flux is ``1000 (rate - background) / P(orbit)`` mCrab per FOV; with the
 Crab spectrum ``N(E) = 10 E^-2.1`` ph cm-2 s-1 keV-1, 1 mCrab in a band is 1e-3 of the
 Crab's energy flux in that band (erg s-1 cm-2).
@@ -24,6 +31,7 @@ from dataclasses import dataclass
 import astropy.units as u
 import numpy as np
 from numpy.polynomial import Polynomial
+from numpy.polynomial.polynomial import polyvander
 from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.isgri.background import BackgroundModel
@@ -86,6 +94,9 @@ class CrabCalibration:
         ``1000 (rate - P) / P``, mCrab.
     systematic : `numpy.ndarray`, shape (n_band,)
         Standard deviation of ``residual`` per band, mCrab.
+    coefficient_covariance : tuple of `numpy.ndarray` or None
+        Covariance of each polynomial's coefficients (in its window coordinates),
+        (cts s-1 pix-1)**2; None: the polynomial is taken as exact.
     """
 
     bands: tuple[Band, ...]
@@ -95,6 +106,7 @@ class CrabCalibration:
     rate: NDArray[np.float64]
     residual: NDArray[np.float64]
     systematic: NDArray[np.float64]
+    coefficient_covariance: tuple[NDArray[np.float64], ...] | None = None
 
     def crab_rate(self, orbit: ArrayLike) -> NDArray[np.float64]:
         """``P(orbit)`` per band.
@@ -126,6 +138,39 @@ class CrabCalibration:
             mCrab.
         """
         return 1e3 * np.asarray(excess, dtype=float) / self.crab_rate(orbit)
+
+    def flux_variance(self, flux: float, orbit: ArrayLike, band: int) -> float:
+        """Calibration variance of a mean flux over pointings (module docstring).
+
+        Parameters
+        ----------
+        flux : float
+            The mean flux, mCrab.
+        orbit : array_like of int, shape (N,)
+            Orbits of the pointings averaged.
+        band : int
+            Index of the band in ``bands``.
+
+        Returns
+        -------
+        variance : float
+            mCrab**2.
+        """
+        orbit = np.asarray(orbit, dtype=float)
+        if orbit.size == 0:
+            return 0.0
+        relative = 0.0
+        if self.coefficient_covariance is not None:
+            polynomial = self.polynomials[band]
+            offset, scale = polynomial.mapparms()
+            design = polyvander(offset + scale * orbit, polynomial.degree())
+            gradient = (design / polynomial(orbit)[:, None]).mean(axis=0)
+            relative += float(gradient @ self.coefficient_covariance[band] @ gradient)
+        systematic = self.systematic[band] / 1e3
+        if np.isfinite(systematic):
+            _, counts = np.unique(orbit, return_counts=True)
+            relative += systematic**2 * float(np.sum((counts / orbit.size) ** 2))
+        return float(flux) ** 2 * relative
 
 
 def fit_crab_calibration(
@@ -190,9 +235,18 @@ def fit_crab_calibration(
                         for k in range(per_orbit.shape[1]))
     model = np.stack([p(orbit.astype(float)) for p in polynomials], axis=1)
     residual = 1e3 * (per_orbit - model) / model
+    covariance = None
+    if orbit.size > degree + 1:
+        offset, scale = polynomials[0].mapparms()
+        design = polyvander(offset + scale * orbit.astype(float), degree)
+        inverse = np.linalg.inv(design.T @ design)
+        rss = np.sum((per_orbit - model) ** 2, axis=0)
+        covariance = tuple(inverse * rss[k] / (orbit.size - degree - 1)
+                           for k in range(per_orbit.shape[1]))
     systematic = np.std(residual, axis=0, ddof=1) if orbit.size > 1 else np.full(
         len(table.bands), np.nan)
     log.info("Crab calibration: %d orbits; systematic %s mCrab", orbit.size,
              np.array2string(systematic, precision=1))
     return CrabCalibration(tuple(table.bands), polynomials, orbit.astype(np.int64),
-                           counts.astype(np.int64), per_orbit, residual, systematic)
+                           counts.astype(np.int64), per_orbit, residual, systematic,
+                           covariance)

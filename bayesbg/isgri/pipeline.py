@@ -3,9 +3,12 @@
 Per-pointing residual flux (mCrab per FOV, [ISGRI] section 3):
 ``1000 (rate - background) / P(orbit)`` for pointings with a background prediction,
 away from the Crab (``crab_offset >= crab_exclusion``). Per region and band the flux is
-estimated with the paper's histogram fit (Gaussian plus two constants below and above
-``mu``, error ``sigma / sqrt(N)``; also Gaussian only, for comparison) and, when a Stan
-model is used, with the Gaussian-plus-flat-wings mixture (`bayesbg.isgri.fov_flux`).
+the centre of the Gaussian-plus-flat-wings mixture fitted to the binned residuals, by
+maximum likelihood (default, no Stan) or by NUTS (`bayesbg.isgri.fov_flux`); its error
+adds the orbit-level background-model and calibration terms to the sandwich error of the
+fit (`bayesbg.isgri.fov_flux.systematic_variance`, docs/isgri.md). The paper's histogram
+fit (Gaussian plus two constants, error ``sigma / sqrt(N)``) and a Gaussian-only fit are
+reported for comparison.
 """
 
 from __future__ import annotations
@@ -27,7 +30,13 @@ from bayesbg.isgri.background import (
     fit_background,
 )
 from bayesbg.isgri.crab import CrabCalibration, fit_crab_calibration, mcrab_to_energy_flux
-from bayesbg.isgri.fov_flux import FluxGroups, fit_flux_mixture, gaussian_histogram_estimate
+from bayesbg.isgri.fov_flux import (
+    FluxGroups,
+    fit_flux_mixture,
+    fit_mixture_ml,
+    gaussian_histogram_estimate,
+    systematic_variance,
+)
 from bayesbg.isgri.regions import PAPER_REGIONS, SkyRegion
 from bayesbg.isgri.scw import (
     BROAD_BANDS,
@@ -60,10 +69,17 @@ class PipelineResult:
         BKG pointings among ``pointings``.
     bands : tuple of `Band`
     table : `pandas.DataFrame`
-        One row per (region, band): ``n``, ``exposure_ms`` (Ms), ``flux`` and ``error``
-        (mixture posterior mean and sd if fitted, else the histogram fit of a Gaussian
-        plus two flat wings, the paper's method), ``gauss_mu``, ``gauss_error`` (Gaussian
-        only), ``energy_flux`` and ``energy_error`` (erg s-1 cm-2 per FOV).
+        One row per (region, band): ``n``, ``exposure_ms`` (Ms), ``flux``, the centre
+        ``mu`` of the Gaussian-plus-flat-wings mixture (maximum likelihood of the binned
+        residuals, ``method = "mixture-ml"``, or the posterior mean of the Stan fit,
+        ``"mixture-nuts"``), and ``error``, the total 1-sigma error, the quadrature sum
+        of ``error_statistical`` (sandwich error of ``mu``), ``error_background``
+        (per-orbit background model, shared within an orbit) and ``error_calibration``
+        (Crab polynomial and per-orbit gain scatter); ``paper_mu`` and ``paper_error``
+        (the paper's histogram fit of a Gaussian plus two constants, ``sigma /
+        sqrt(N)``), ``gauss_mu``, ``gauss_error`` (Gaussian only), ``posterior_sd``
+        (Stan fit only: the uncorrected posterior sd), ``energy_flux`` and
+        ``energy_error`` (erg s-1 cm-2 per FOV).
     mixture : `bayesbg.isgri.FluxMixtureResult` or None
     """
 
@@ -144,9 +160,10 @@ def run_pipeline(
     screening : `ScreeningCriteria`, optional
     background : `BackgroundSettings`, optional
     model : `cmdstanpy.CmdStanModel`, optional
-        Compiled ``isgri_flux_mixture``; when given, the mixture is fitted for every
-        (region, band) and its posterior mean and sd become ``flux`` and ``error``.
-        Default: no Stan sampling (the Gaussian estimate is reported).
+        Compiled ``isgri_flux_mixture``; when given, the mixture is sampled for every
+        (region, band) in one run and its posterior mean becomes ``flux`` (error:
+        sandwich-corrected posterior sd plus the orbit-level terms). Default: no Stan
+        sampling (the maximum-likelihood mixture is reported).
     sampler : `SamplerConfig`, optional
         Sampler settings of the mixture fit.
     seed : int
@@ -166,18 +183,32 @@ def run_pipeline(
     columns = [pointings.band_index(band) for band in bands]
     flux = flux_all[:, columns]
     is_bkg = background_pointings(pointings, crab_exclusion=settings.crab_exclusion)
-    rows, groups = [], {}
+    # background model error per pointing, mCrab (shared within an orbit)
+    model_error = 1e3 * (bkg_model.predict(pointings).model_error[:, columns]
+                         / crab.crab_rate(pointings.orbit)[:, columns])
+    rows, groups, shared = [], {}, {}
     for region in regions:
         inside = region.contains(pointings.l, pointings.b)
         for k, band in enumerate(bands):
             values = flux[inside, k]
-            estimate = gaussian_histogram_estimate(values, wings=True)
+            estimate = fit_mixture_ml(values)
+            paper = gaussian_histogram_estimate(values, wings=True)
             plain = gaussian_histogram_estimate(values)
             name = f"{region.name} {band.name}"
             groups[name] = values
+            shared[name] = (pointings.orbit[inside], model_error[inside, k], columns[k])
+            background_var, calibration_var = systematic_variance(
+                estimate.mu, *shared[name][:2], crab, columns[k])
             rows.append({"region": region.name, "band": band.name, "n": int(values.size),
                          "exposure_ms": float(pointings.exposure[inside].sum() / 1e6),
-                         "flux": estimate.mu, "error": estimate.error,
+                         "flux": estimate.mu,
+                         "error": float(np.sqrt(estimate.error**2 + background_var
+                                                + calibration_var)),
+                         "error_statistical": estimate.error,
+                         "error_background": float(np.sqrt(background_var)),
+                         "error_calibration": float(np.sqrt(calibration_var)),
+                         "method": "mixture-ml",
+                         "paper_mu": paper.mu, "paper_error": paper.error,
                          "gauss_mu": plain.mu, "gauss_error": plain.error})
     table_out = pd.DataFrame(rows)
     mixture = None
@@ -186,8 +217,18 @@ def run_pipeline(
                                    model=model)
         names = [f"{r} {b}" for r, b in zip(table_out["region"], table_out["band"],
                                            strict=True)]
-        table_out["flux"] = mixture.table.loc[names, "mu"].to_numpy()
-        table_out["error"] = mixture.table.loc[names, "mu_sd"].to_numpy()
+        mu = mixture.table.loc[names, "mu"].to_numpy()
+        statistical = mixture.table.loc[names, "mu_sd_robust"].to_numpy()
+        terms = np.array([systematic_variance(m, orbit, error, crab, band)
+                          for m, (orbit, error, band) in zip(mu, (shared[n] for n in names),
+                                                             strict=True)])
+        table_out["flux"] = mu
+        table_out["error"] = np.sqrt(statistical**2 + terms.sum(axis=1))
+        table_out["error_statistical"] = statistical
+        table_out["error_background"] = np.sqrt(terms[:, 0])
+        table_out["error_calibration"] = np.sqrt(terms[:, 1])
+        table_out["method"] = "mixture-nuts"
+        table_out["posterior_sd"] = mixture.table.loc[names, "mu_sd"].to_numpy()
     by_band = {band.name: band for band in bands}
     table_out["energy_flux"] = [
         mcrab_to_energy_flux(f, by_band[b]).value for f, b in zip(table_out["flux"],

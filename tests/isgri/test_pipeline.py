@@ -1,4 +1,5 @@
-"""Full-size simulated pipeline: Table-1 fluxes recovered; mixture versus Gaussian bias."""
+"""Full-size simulated pipeline: Table-1 fluxes recovered with calibrated errors; mixture
+versus Gaussian bias."""
 
 from __future__ import annotations
 
@@ -50,6 +51,20 @@ def test_full_size_table1_fluxes_recovered_within_two_sigma(full_run):
         assert gb[k][4] == pytest.approx(TABLE1_FLUX["GB"][k], rel=0.1)
 
 
+def test_error_budget_adds_in_quadrature(full_run):
+    _, result, _ = full_run
+    table = result.table
+    total = np.sqrt(table["error_statistical"] ** 2 + table["error_background"] ** 2
+                    + table["error_calibration"] ** 2)
+    np.testing.assert_allclose(table["error"], total)
+    assert np.all(table["error_background"] > 0)
+    assert np.all(table["error_calibration"][table["region"] == "GB"] > 0)
+    # varying core widths and wings: the sandwich error exceeds the paper's sigma/sqrt(N)
+    gb = table[table["region"] == "GB"]
+    assert np.all(gb["error_statistical"] > gb["paper_error"])
+    assert set(table["method"]) == {"mixture-ml"}
+
+
 def test_high_latitude_field_consistent_with_zero(full_run):
     _, _, rows = full_run
     for name, band, flux, error, _ in rows:
@@ -66,43 +81,68 @@ def test_background_and_crab_steps_behave(full_run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: sigma/sqrt(N) ignores background-model errors shared by the pointings "
-    "of an orbit; measured 2-sigma coverage 0.817 over 30 seeds (pulls sd ~1.4). Remove this "
-    "mark when an orbit-level error term is added.",
-)
 def test_coverage_over_thirty_seeds():
-    inside = []
+    # 30 seeds x 4 regions x 3 bands = 360 intervals; a correct 2-sigma interval covers
+    # 95.4 %, so >= 0.88 leaves ~5 standard errors for the non-Gaussian tails. The error
+    # must not be inflated either: the mean reported error is compared with the actual
+    # scatter of flux - injected in each (region, band).
+    records = []
     for seed in range(100, 130):
         _, _, rows = _pulls(seed)
-        inside += [abs(f - i) < 2 * e for _, _, f, e, i in rows]
-    fraction = np.mean(inside)
-    print(f"2-sigma coverage over 30 seeds: {fraction:.3f}")
-    assert fraction > 0.88
+        records += [(name, band, flux - injected, error)
+                    for name, band, flux, error, injected in rows]
+    deviation = np.array([r[2] for r in records])
+    error = np.array([r[3] for r in records])
+    fraction = np.mean(np.abs(deviation) < 2 * error)
+    cells = sorted({(r[0], r[1]) for r in records})
+    ratio = []
+    for cell in cells:
+        mask = np.array([(r[0], r[1]) == cell for r in records])
+        ratio.append(error[mask].mean() / deviation[mask].std(ddof=1))
+    print(f"2-sigma coverage over 30 seeds: {fraction:.3f}; mean error / scatter "
+          f"{np.mean(ratio):.2f} (per cell {np.min(ratio):.2f}-{np.max(ratio):.2f})")
+    assert fraction >= 0.88
+    assert 0.75 < np.mean(ratio) < 1.35
 
 
-def _asymmetric(rng, n, mu, sigma):
-    component = rng.choice(3, size=n, p=[0.82, 0.04, 0.14])
+def _asymmetric(rng, n, mu, sigma, *, low=6.0, high=10.0):
+    # asymmetric flat wings from imperfect source cleaning: 4 % down to -low sigma, 12 %
+    # up to +high sigma (the simulator's Galactic wings reach -12 / +20 core widths; these
+    # sit closer to the core, where they pull a Gaussian fit harder)
+    component = rng.choice(3, size=n, p=[0.84, 0.04, 0.12])
     x = rng.normal(mu, sigma, n)
-    low, high = component == 1, component == 2
-    x[low] = rng.uniform(mu - 10 * sigma, mu, low.sum())
-    x[high] = rng.uniform(mu, mu + 25 * sigma, high.sum())
+    is_low, is_high = component == 1, component == 2
+    x[is_low] = rng.uniform(mu - low * sigma, mu, is_low.sum())
+    x[is_high] = rng.uniform(mu, mu + high * sigma, is_high.sum())
     return x
 
 
 @pytest.mark.stan
 def test_mixture_less_biased_than_gaussian_with_asymmetric_wings():
+    # 8 independent data sets of 20,000 pointings (the binned likelihood costs the same
+    # for any N): the mean bias is known to a standard error of ~0.1 mCrab
     rng = np.random.default_rng(5)
-    groups = {f"set{k}": _asymmetric(rng, 2000, 100.0, 50.0) for k in range(3)}
+    truth, n_set = 100.0, 8
+    groups = {f"set{k}": _asymmetric(rng, 20_000, truth, 50.0) for k in range(n_set)}
     gaussian = np.array([gaussian_histogram_estimate(v).mu for v in groups.values()])
     result = fit_flux_mixture(FluxGroups.from_mapping(groups), seed=5,
                               model=flux_mixture_model(),
                               config=SamplerConfig(chains=2, iter_warmup=300,
                                                    iter_sampling=300))
     mixture = result.table["mu"].to_numpy()
-    bias_gauss, bias_mix = gaussian.mean() - 100.0, mixture.mean() - 100.0
-    print(f"bias: Gaussian-only {bias_gauss:.2f} mCrab, mixture {bias_mix:.2f} mCrab "
-          f"(posterior sd {result.table['mu_sd'].mean():.2f})")
-    assert abs(bias_mix) < abs(bias_gauss)
-    assert abs(bias_mix) < 3 * result.table["mu_sd"].mean()
+    se_gauss = gaussian.std(ddof=1) / np.sqrt(n_set)
+    se_mix = mixture.std(ddof=1) / np.sqrt(n_set)
+    difference = gaussian - mixture
+    se_difference = difference.std(ddof=1) / np.sqrt(n_set)
+    bias_gauss, bias_mix = gaussian.mean() - truth, mixture.mean() - truth
+    print(f"bias: Gaussian-only {bias_gauss:.2f} +- {se_gauss:.2f} mCrab, mixture "
+          f"{bias_mix:.2f} +- {se_mix:.2f} mCrab; difference {difference.mean():.2f} +- "
+          f"{se_difference:.2f}; posterior sd {result.table['mu_sd'].mean():.2f}, sandwich "
+          f"{result.table['mu_sd_robust'].mean():.2f}")
+    assert bias_gauss > 4 * se_gauss  # the Gaussian-only fit is pulled up by the high wing
+    assert abs(bias_mix) < 3 * se_mix + 0.1
+    assert difference.mean() > 4 * se_difference  # decisive, paired over the same data
+    # the model is right here: the sandwich sd equals the posterior sd
+    ratio = result.table["mu_sd_robust"] / result.table["mu_sd"]
+    assert np.all((ratio > 0.75) & (ratio < 1.33))
+    assert result.table["r_hat"].max() < 1.05
