@@ -5,7 +5,7 @@ The TOML configuration of ``run``::
     input = "scw.fits"          # pointing table (FITS, ECSV, CSV, Parquet); or:
     simulate_seed = 1           # simulate a full-size table instead
     output = "runs/isgri"       # the run directory (relative to this file)
-    method = "gaussian"         # or "mixture" (Stan fit of every region x band)
+    method = "mixture-ml"       # or "mixture-nuts" (Stan fit of every region x band)
     seed = 1                    # seed of the mixture fit
     [sampler]                   # optional, SamplerConfig fields
     chains = 2
@@ -27,6 +27,10 @@ from typing import Any
 __all__ = ["register", "run_config"]
 
 log = logging.getLogger(__name__)
+
+#: Flux estimators of ``method``: the binned mixture by maximum likelihood (scipy) or by
+#: NUTS (``stan_models/isgri_flux_mixture.stan``).
+_METHODS = ("mixture-ml", "mixture-nuts")
 
 _KEYS = {"input", "simulate_seed", "output", "method", "seed", "sampler"}
 
@@ -117,9 +121,11 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
         raise ValueError(f"{unknown[0]}: unknown key; expected one of {sorted(_KEYS)}")
     if ("input" in config) == ("simulate_seed" in config):
         raise ValueError("input: give exactly one of input and simulate_seed")
-    method = config.get("method", "gaussian")
-    if method not in ("gaussian", "mixture"):
-        raise ValueError(f"method: expected 'gaussian' or 'mixture', found {method!r}")
+    method = config.get("method", "mixture-ml")
+    if method not in _METHODS:
+        raise ValueError(f"method: expected one of {list(_METHODS)}, found {method!r}"
+                         + (" (renamed: 'gaussian' is now 'mixture-ml', 'mixture' is "
+                            "'mixture-nuts')" if method in ("gaussian", "mixture") else ""))
     output = Path(config.get("output", "runs/isgri"))
     if not output.is_absolute():
         output = (path.parent / output).absolute()
@@ -131,20 +137,20 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
         source = source if source.is_absolute() else (path.parent / source).absolute()
         table = read_pointings(source)
         inputs["pointings"] = source
-        seed = int(config.get("seed", 1)) if method == "mixture" else None
+        seed = int(config.get("seed", 1)) if method == "mixture-nuts" else None
     else:
         seed = int(config["simulate_seed"])
         table, truth = simulate_isgri(seed)
     sampler = SamplerConfig.from_dict(config.get("sampler", {"chains": 2, "iter_warmup": 500,
                                                              "iter_sampling": 500}))
-    model = flux_mixture_model() if method == "mixture" else None
+    model = flux_mixture_model() if method == "mixture-nuts" else None
     result = run_pipeline(table, model=model, sampler=sampler, seed=int(config.get("seed", 1)))
     print(result.screening.render())
     print(result.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     resolved = {**config, "method": method, "output": str(output)}
     if "input" in config:
         resolved["input"] = str(inputs["pointings"])
-    if method == "mixture":
+    if method == "mixture-nuts":
         resolved["sampler"] = dataclasses.asdict(sampler)
     written = write_isgri_run_dir(
         result, output, config=resolved, inputs=inputs, seed=seed, truth=truth,

@@ -288,7 +288,7 @@ def isgri_summary(result: PipelineResult, *, truth: Any = None,
         rows["band"], rows["flux"], rows["error"], strict=True)) + " mCrab per FOV"
     return {
         "key_result": key,
-        "method": "mixture" if result.mixture is not None else "gaussian",
+        "method": "mixture-nuts" if result.mixture is not None else "mixture-ml",
         "flux": result.table.to_dict(orient="records"),
         "crab_scatter_mcrab": _crab_scatter(result),
         "n_pointings": {"input": int(result.screening.n_input),
