@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 PARAMETERS = ("flux", "background_amplitude")
 """Parameters of ``cosi_template_fit.stan``: F_k (ph cm-2 s-1) and A_b (dimensionless)."""
 MODEL_NAME = "cosi_template_fit"
+#: Copy of the configuration file in a run directory of `run_fit_config`.
+CONFIG_COPY = "cosi.toml"
 
 
 class CosiFitResult(FitResult):
@@ -75,7 +77,8 @@ def cosi_fit_model(*, threads: bool = False) -> cmdstanpy.CmdStanModel:
     Parameters
     ----------
     threads : bool
-        Compile with ``STAN_THREADS`` (for ``reduce_sum`` with several threads per chain).
+        Compile with ``STAN_THREADS``: the fused likelihood's chunks (and the plain
+        program's ``reduce_sum``) then run on ``threads_per_chain`` threads.
         Default is False.
     """
     return compile_model(stan_model_file(MODEL_NAME), threads=threads)
@@ -92,6 +95,8 @@ def fit_cosi(
     model: cmdstanpy.CmdStanModel | None = None,
     grainsize: int = 0,
     extra: Mapping[str, Any] | None = None,
+    files: Mapping[str, Any] | None = None,
+    predictive_checks: bool = True,
 ) -> CosiFitResult:
     """Sample the posterior of the COSI template fit with NUTS.
 
@@ -117,10 +122,18 @@ def fit_cosi(
         Compiled program; default :func:`cosi_fit_model` (threaded if
         ``config.threads_per_chain > 1``).
     grainsize : int
-        ``reduce_sum`` chunk size in populated bins; 0 for the single vectorised pass.
-        Default is 0.
+        Chunk size in populated bins (see `CosiFitData.to_stan_data`); 0: the
+        default (8,192 bins per chunk of the fused C++ pass). Default is 0.
     extra : mapping, optional
         More entries for ``summary.json``.
+    files : mapping of str to bytes or callable, optional
+        More files for the run directory (see `bayesbg.stan.write_run_dir`), e.g. the
+        configuration file.
+    predictive_checks : bool
+        With ``run_dir``: posterior predictive checks along time, phi and psi-chi
+        (`bayesbg.cosi.predictive_check`), summarised in ``summary.json`` as
+        ``predictive_checks`` and drawn in ``ppc_time.png``, ``ppc_phi.png`` and
+        ``ppc_psi_chi.png``. Default is True.
 
     Returns
     -------
@@ -143,6 +156,11 @@ def fit_cosi(
     inits = _prior_inits(data, chains=config.chains, seed=seed)
     fit = sample(model, stan_data, seed=seed, inits=inits, **config.to_kwargs())
     idata = _inference_data(fit, data)
+    ppc_summary, ppc_files = {}, {}
+    if target is not None and predictive_checks:
+        from bayesbg.cosi.ppc_figures import predictive_check_outputs
+
+        ppc_summary, ppc_files = predictive_check_outputs(idata, data, seed=seed)
     return conclude_fit(
         CosiFitResult, fit, idata, model=model, stan_data=stan_data, config=config, seed=seed,
         parameters=PARAMETERS, truth=_truth(truth), run_dir=target, overwrite=overwrite,
@@ -157,8 +175,10 @@ def fit_cosi(
                 "templates": list(data.template_names),
                 "tracer": data.background_model.tracer_name,
             },
+            **ppc_summary,
             **dict(extra or {}),
         },
+        files={**ppc_files, **dict(files or {})},
     )
 
 
@@ -234,6 +254,9 @@ def run_fit_config(
 ) -> CosiFitResult:
     """``bayesbg cosi fit CONFIG``: read a TOML configuration, fit, write a run directory.
 
+    The run directory holds a copy of the configuration file as ``cosi.toml``;
+    ``summary.json`` holds it resolved (absolute paths) as ``cosi_config``.
+
     Parameters
     ----------
     path : str or `~pathlib.Path`
@@ -260,7 +283,8 @@ def run_fit_config(
         run_dir=target,
         overwrite=overwrite,
         grainsize=config.grainsize,
-        extra={"cosi_config": config.to_dict()},
+        extra={"cosi_config": config.to_dict(), "cosi_config_file": CONFIG_COPY},
+        files={CONFIG_COPY: Path(path).read_bytes()},
     )
 
 

@@ -103,14 +103,15 @@ class CosiFitData:
             The program's prior switch; False gives the likelihood alone (maximum
             likelihood with `bayesbg.stan.optimize`). Default is True.
         grainsize : int
-            0 for one vectorised pass; > 0 for ``reduce_sum`` over chunks of this many
-            populated bins (multi-threaded with a model compiled with threads).
-            Default is 0.
+            Chunk size in populated bins. Fused: the C++ pass runs over chunks of this
+            many bins (0: 8,192), in parallel when the model is compiled with threads
+            (``cosi_fit_model(threads=True)`` and ``threads_per_chain > 1``); the result
+            does not depend on the number of threads. Plain: 0 for one vectorised pass,
+            > 0 for ``reduce_sum`` over chunks of this many bins. Default is 0.
         fused : bool
             Compute ``sum d log m`` and its gradient in one C++ pass
             (``stan_models/functions/populated_bins_loglik.hpp``); False uses the plain
-            Stan expression (the readable reference; ``grainsize`` applies to it only).
-            Default is True unless ``grainsize > 0``.
+            Stan expression (the readable reference). Default (None) is True.
 
         Returns
         -------
@@ -134,7 +135,7 @@ class CosiFitData:
             "background_prior_sd": self.background_prior_sd,
             "use_priors": int(bool(use_priors)),
             "grainsize": grainsize,
-            "fused_likelihood": int(grainsize == 0 if fused is None else bool(fused)),
+            "fused_likelihood": int(True if fused is None else bool(fused)),
         }
 
     def design_matrix(self) -> dict[str, NDArray[Any]]:

@@ -9,34 +9,174 @@
 // the last equal to N + 1).  The linear term -sum m over all bins (zeros included) is
 // left to the Stan program, which has it from precomputed totals.
 //
-// One pass computes m, log m and d / m and keeps the two gradient vectors for the
-// reverse sweep, instead of Stan's autodiff tape of one node per bin and operation.
+// How it is computed: the bins are cut into chunks of `chunk_size` consecutive bins
+// (default 8192), each chunk into tiles of at most 512 bins inside one block.  For a
+// tile, m = A_b Bg + sum_k F_k S_k goes into a stack buffer (it stays in the L1 cache),
+// then sum d log m (Eigen's vectorised log), r = d / m in place, and the dot products
+// r.S_k and r.Bg.  Nothing of size N is allocated; the data are read in place (Stan
+// passes its matrix and vectors by reference, S column-major so S_k is contiguous).
+// Each chunk's sums go to its own slot and are added in chunk order, so the result does
+// not depend on the number of threads: with STAN_THREADS the chunks run in parallel
+// (tbb::parallel_for in the chain's TBB arena, i.e. threads_per_chain threads), without
+// it one after the other, bit for bit the same.  The gradient is kept for the reverse
+// sweep (make_callback_var) instead of Stan's tape of one node per bin and operation.
+//
 // Use from a Stan program compiled with --allow-undefined and this file as USER_HEADER:
 //
 //   functions {
 //     real populated_bins_loglik(vector flux, vector amplitude, data vector counts,
 //                                data matrix sky_response, data vector background,
 //                                data array[] int block_start);
+//     real populated_bins_loglik_chunked(vector flux, vector amplitude,
+//                                        data vector counts, data matrix sky_response,
+//                                        data vector background,
+//                                        data array[] int block_start,
+//                                        data int chunk_size);
 //   }
 //
-// It is defined in the global namespace, which encloses every model's namespace,
-// so one header serves every program.  bayesbg's own code.
+// (chunk_size <= 0: the default.)  Defined in the global namespace, which encloses every
+// model's namespace, so one header serves every program.  bayesbg's own code.
 #ifndef BAYESBG_POPULATED_BINS_LOGLIK_HPP
 #define BAYESBG_POPULATED_BINS_LOGLIK_HPP
 
 #include <stan/model/model_header.hpp>
 
+#include <algorithm>
 #include <ostream>
 #include <vector>
 
+#ifdef STAN_THREADS
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#endif
+
+namespace bayesbg_populated_bins {
+
+inline constexpr Eigen::Index default_chunk_size = 8192;
+inline constexpr Eigen::Index tile_size = 512;
+
+/// Data of one evaluation, read in place.
+struct problem {
+  const double* counts;        // d, N
+  const double* sky;           // S, N x K column-major, leading dimension sky_stride
+  Eigen::Index sky_stride;
+  const double* background;    // Bg, N
+  const std::vector<int>* block_start;
+  Eigen::Index n_bins;
+  Eigen::Index n_templates;
+  Eigen::Index n_blocks;
+};
+
+/// Sums over bins [begin, end): sum d log m into loglik; if gradient, sum r S_k into
+/// grad_flux[k] and sum r Bg into grad_amplitude[b] (both zeroed by the caller).
+/// Returns false if some m <= 0 (or NaN), with the offending value in bad_value.
+template <bool gradient>
+inline bool chunk_sums(const problem& p, const double* flux, const double* amplitude,
+                       Eigen::Index begin, Eigen::Index end, double& loglik,
+                       double* grad_flux, double* grad_amplitude, double& bad_value) {
+  using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
+  using ConstMap = Eigen::Map<const Array>;
+  alignas(64) double buffer[tile_size];
+  const std::vector<int>& block_start = *p.block_start;
+  // Block of bin `begin` (0-based): the last b with block_start[b] - 1 <= begin.
+  Eigen::Index b = std::upper_bound(block_start.begin(), block_start.end(),
+                                    static_cast<int>(begin + 1))
+                   - block_start.begin() - 1;
+  double sum = 0.0;
+  Eigen::Index position = begin;
+  while (position < end) {
+    while (block_start[b + 1] - 1 <= position) ++b;  // skip ended (or empty) blocks
+    const Eigen::Index stop = std::min<Eigen::Index>(
+        {end, static_cast<Eigen::Index>(block_start[b + 1] - 1), position + tile_size});
+    const Eigen::Index n = stop - position;
+    Eigen::Map<Array> m(buffer, n);
+    const ConstMap d(p.counts + position, n);
+    const ConstMap bg(p.background + position, n);
+    m = amplitude[b] * bg;
+    for (Eigen::Index k = 0; k < p.n_templates; ++k)
+      m += flux[k] * ConstMap(p.sky + k * p.sky_stride + position, n);
+    const double smallest = m.minCoeff();
+    if (!(smallest > 0)) {
+      bad_value = smallest;
+      return false;
+    }
+    sum += (d * m.log()).sum();
+    if constexpr (gradient) {
+      m = d / m;  // r
+      for (Eigen::Index k = 0; k < p.n_templates; ++k)
+        grad_flux[k] += (m * ConstMap(p.sky + k * p.sky_stride + position, n)).sum();
+      grad_amplitude[b] += (m * bg).sum();
+    }
+    position = stop;
+  }
+  loglik += sum;
+  return true;
+}
+
+/// sum d log m over all bins and, if gradient, its gradient; chunks in parallel with
+/// STAN_THREADS, added in chunk order either way.
+template <bool gradient>
+inline double evaluate(const problem& p, const Eigen::VectorXd& flux,
+                       const Eigen::VectorXd& amplitude, Eigen::Index chunk_size,
+                       Eigen::VectorXd& grad_flux, Eigen::VectorXd& grad_amplitude) {
+  const Eigen::Index chunk = chunk_size > 0 ? chunk_size : default_chunk_size;
+  const Eigen::Index n_chunks = std::max<Eigen::Index>(1, (p.n_bins + chunk - 1) / chunk);
+  const Eigen::Index width = 1 + (gradient ? p.n_templates + p.n_blocks : 0);
+  // Row c: loglik, grad_flux (K), grad_amplitude (B) of chunk c.
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> partial =
+      Eigen::MatrixXd::Zero(n_chunks, width);
+  std::vector<char> failed(n_chunks, 0);
+  std::vector<double> bad(n_chunks, 0.0);
+  auto run = [&](Eigen::Index c) {
+    double* row = partial.row(c).data();
+    const Eigen::Index begin = c * chunk;
+    const Eigen::Index end = std::min(p.n_bins, begin + chunk);
+    failed[c] = !chunk_sums<gradient>(p, flux.data(), amplitude.data(), begin, end, row[0],
+                                      row + 1, row + 1 + p.n_templates, bad[c]);
+  };
+#ifdef STAN_THREADS
+  if (n_chunks > 1) {
+    tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, n_chunks, 1),
+                      [&](const tbb::blocked_range<Eigen::Index>& range) {
+                        for (Eigen::Index c = range.begin(); c < range.end(); ++c) run(c);
+                      });
+  } else {
+    run(0);
+  }
+#else
+  for (Eigen::Index c = 0; c < n_chunks; ++c) run(c);
+#endif
+  for (Eigen::Index c = 0; c < n_chunks; ++c)
+    if (failed[c])
+      stan::math::throw_domain_error("populated_bins_loglik", "expected counts", bad[c],
+                                     "must be positive in populated bins, found ");
+  double loglik = 0.0;
+  if constexpr (gradient) {
+    grad_flux = Eigen::VectorXd::Zero(p.n_templates);
+    grad_amplitude = Eigen::VectorXd::Zero(p.n_blocks);
+  }
+  for (Eigen::Index c = 0; c < n_chunks; ++c) {  // fixed order: thread-count independent
+    loglik += partial(c, 0);
+    if constexpr (gradient) {
+      for (Eigen::Index k = 0; k < p.n_templates; ++k) grad_flux[k] += partial(c, 1 + k);
+      for (Eigen::Index b = 0; b < p.n_blocks; ++b)
+        grad_amplitude[b] += partial(c, 1 + p.n_templates + b);
+    }
+  }
+  return loglik;
+}
+
+}  // namespace bayesbg_populated_bins
+
 template <typename TF, typename TA, typename TD, typename TS, typename TB>
-inline stan::return_type_t<TF, TA> populated_bins_loglik(
+inline stan::return_type_t<TF, TA> populated_bins_loglik_chunked(
     const TF& flux, const TA& amplitude, const TD& counts, const TS& sky_response,
-    const TB& background, const std::vector<int>& block_start, std::ostream* pstream__) {
+    const TB& background, const std::vector<int>& block_start, int chunk_size,
+    std::ostream* pstream__) {
   using stan::math::value_of;
   static constexpr const char* function = "populated_bins_loglik";
   const Eigen::Ref<const Eigen::VectorXd> d = counts;
-  const Eigen::Ref<const Eigen::MatrixXd> S = sky_response;
+  const Eigen::Ref<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> S = sky_response;
   const Eigen::Ref<const Eigen::VectorXd> bg = background;
   const Eigen::VectorXd f = value_of(flux);
   const Eigen::VectorXd a = value_of(amplitude);
@@ -54,32 +194,18 @@ inline stan::return_type_t<TF, TA> populated_bins_loglik(
     if (block_start[b + 1] < block_start[b])
       stan::math::throw_domain_error(function, "block_start", block_start[b + 1],
                                      "must be non-decreasing, found ");
-
-  // Expected counts in the populated bins.
-  Eigen::VectorXd m = S * f;
-  for (Eigen::Index b = 0; b < n_blocks; ++b) {
-    const Eigen::Index start = block_start[b] - 1;
-    const Eigen::Index length = block_start[b + 1] - block_start[b];
-    m.segment(start, length) += a[b] * bg.segment(start, length);
-  }
-  if (!(m.array() > 0).all())
-    stan::math::throw_domain_error(function, "expected counts", m.minCoeff(),
-                                   "must be positive in populated bins, found ");
-  const double log_likelihood = (d.array() * m.array().log()).sum();
+  const bayesbg_populated_bins::problem p{d.data(), S.data(), S.outerStride(), bg.data(),
+                                          &block_start, n_bins, S.cols(), n_blocks};
 
   using return_t = stan::return_type_t<TF, TA>;
+  Eigen::VectorXd grad_f, grad_a;
   if constexpr (stan::is_constant<return_t>::value) {
-    return log_likelihood;
+    return bayesbg_populated_bins::evaluate<false>(p, f, a, chunk_size, grad_f, grad_a);
   } else {
-    const Eigen::VectorXd ratio = d.cwiseQuotient(m);
-    Eigen::VectorXd amplitude_gradient(n_blocks);
-    for (Eigen::Index b = 0; b < n_blocks; ++b) {
-      const Eigen::Index start = block_start[b] - 1;
-      const Eigen::Index length = block_start[b + 1] - block_start[b];
-      amplitude_gradient[b] = ratio.segment(start, length).dot(bg.segment(start, length));
-    }
-    stan::arena_t<Eigen::VectorXd> grad_flux = S.transpose() * ratio;
-    stan::arena_t<Eigen::VectorXd> grad_amplitude = amplitude_gradient;
+    const double log_likelihood =
+        bayesbg_populated_bins::evaluate<true>(p, f, a, chunk_size, grad_f, grad_a);
+    stan::arena_t<Eigen::VectorXd> grad_flux = grad_f;
+    stan::arena_t<Eigen::VectorXd> grad_amplitude = grad_a;
     auto flux_arena = stan::math::to_arena(flux);
     auto amplitude_arena = stan::math::to_arena(amplitude);
     return stan::math::make_callback_var(
@@ -91,6 +217,14 @@ inline stan::return_type_t<TF, TA> populated_bins_loglik(
             amplitude_arena.adj() += result.adj() * grad_amplitude;
         });
   }
+}
+
+template <typename TF, typename TA, typename TD, typename TS, typename TB>
+inline stan::return_type_t<TF, TA> populated_bins_loglik(
+    const TF& flux, const TA& amplitude, const TD& counts, const TS& sky_response,
+    const TB& background, const std::vector<int>& block_start, std::ostream* pstream__) {
+  return populated_bins_loglik_chunked(flux, amplitude, counts, sky_response, background,
+                                       block_start, 0, pstream__);
 }
 
 #endif

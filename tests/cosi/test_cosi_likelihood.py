@@ -53,3 +53,45 @@ def test_design_matrix_rows_give_expected_counts(tiny_fit_data):
     expected = (values * theta[columns - 1]).sum(axis=1)
     assert np.allclose(expected, tiny_fit_data.expected_nonzero([1.5e-3], [0.9, 1.0, 1.1]))
     assert design["design_row_start"][-1] == design["W"] + 1
+
+
+@pytest.fixture(scope="module")
+def threaded_model():
+    """``cosi_template_fit.stan`` compiled with STAN_THREADS."""
+    from bayesbg.cosi import cosi_fit_model
+
+    return cosi_fit_model(threads=True)
+
+
+def test_threaded_fused_pass_equals_plain_program(cosi_model, threaded_model, tiny_fit_data,
+                                                  monkeypatch):
+    # Chunks of 97 bins: ~100 chunks shared out over two threads.
+    chunked = tiny_fit_data.to_stan_data(grainsize=97)
+    plain = tiny_fit_data.to_stan_data(fused=False)
+    assert chunked["fused_likelihood"] == 1
+    results = {}
+    for threads in (1, 2):
+        monkeypatch.setenv("STAN_NUM_THREADS", str(threads))
+        results[threads] = [threaded_model.log_prob(point, chunked, sig_figs=18).to_numpy()
+                            for point in POINTS]
+    monkeypatch.setenv("STAN_NUM_THREADS", "1")
+    for n, point in enumerate(POINTS):
+        reference = cosi_model.log_prob(point, plain, sig_figs=18).to_numpy()
+        np.testing.assert_allclose(results[2][n], reference, rtol=1e-8)
+        # Chunk sums are added in chunk order: the thread count does not change a bit.
+        np.testing.assert_array_equal(results[1][n], results[2][n])
+        serial = cosi_model.log_prob(point, chunked, sig_figs=18).to_numpy()
+        np.testing.assert_array_equal(serial, results[2][n])
+
+
+def test_per_time_log_lik_sums_to_log_likelihood(cosi_model, tiny_fit_data):
+    from bayesbg.cosi import maximum_likelihood
+
+    ml = maximum_likelihood(tiny_fit_data, seed=1, model=cosi_model)
+    flux = ml.estimate["flux"]
+    amplitude = ml.estimate["background_amplitude"]
+    assert ml.log_likelihood == pytest.approx(
+        tiny_fit_data.log_likelihood(flux, amplitude), rel=1e-10)
+    log_lik = ml.fit.stan_variable("log_lik")
+    assert log_lik.shape == (tiny_fit_data.n_time,)
+    assert log_lik.sum() == pytest.approx(ml.log_likelihood, rel=1e-12)
