@@ -4,7 +4,7 @@ Example file (paths relative to the file)::
 
     seed = 1
     run_dir = "runs/cosi-511"      # optional; default runs/<config file stem>
-    grainsize = 0                  # reduce_sum chunk size; 0: one vectorised pass
+    grainsize = 0                  # populated bins per chunk of the fused pass (0: 8,192)
 
     [data]
     dataset = "cosi_sim.nc"        # written by `bayesbg cosi simulate` or CosiDataset.write
@@ -106,7 +106,8 @@ class CosiFitConfig:
     seed : int
         Default is 1.
     grainsize : int
-        Default is 0.
+        Populated bins per chunk of the fused likelihood pass (chunks run in parallel in a
+        threaded build); 0 for the default of 8,192. Default is 0.
     run_dir : `~pathlib.Path` or None
     sampler : `bayesbg.config.SamplerConfig`
     scan_background : `bayesbg.cosi.scan_config.BackgroundScanConfig` or None
