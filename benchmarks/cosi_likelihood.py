@@ -11,7 +11,8 @@ each:
 - the same model in numpyro (``benchmarks/cosi_likelihood_numpyro.py``, JAX on CPU,
   float64) when numpyro and jax are installed (the ``bench`` extra); else it says so and
   skips it;
-- optionally (``--native``) the fast program built with ``CXXFLAGS=-march=native``.
+- optionally (``--native``) the fast program built with ``CXXFLAGS=-march=native``
+  (``cosi_fit_model(native=True)``).
 
 Pinning: the benchmark sets its CPU affinity to one core (``--cpu``, default 0; the same
 as running it under ``taskset -c 0``) and every measurement runs in a child process that
@@ -293,9 +294,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     models = {"fast": cosi_fit_model(), "dense": compile_model(DENSE_PROGRAM)}
     if args.native:
-        models["native"] = compile_model(
-            ROOT / "stan_models" / "cosi_template_fit.stan",
-            cpp_options={"CXXFLAGS": "-march=native"})
+        models["native"] = cosi_fit_model(native=True)  # CXXFLAGS=-march=native
     results: dict[str, Any] = {
         "scale": scale, "hours": data.n_time, "bins": n_bins, "nonzero": data.n_nonzero,
         "blocks": data.n_block, "templates": data.n_template,
@@ -419,6 +418,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sampling_wall_s_fast": fast["sampling_wall_s"],
         "ess_per_s_fast": fast["ess"] / fast["sampling_cpu_s"],
         "ess_per_s_fast_wall": fast["ess"] / fast["sampling_wall_s"],
+        # sampling CPU time not spent in gradients: generated quantities, sampler, output
+        "non_gradient_share_fast":
+            1.0 - fast["leapfrog_steps"] * grads["fast"]["grad_s"] / fast["sampling_cpu_s"],
         "ess_per_s_dense": 1.0 / (grads["dense"]["grad_s"] * leapfrogs_per_ess),
         "ess_per_s_dense_method": "1 / (grad_us_dense x leapfrog_per_ess_fast)",
     })
@@ -439,7 +441,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "native" in nuts:
         results.update({
             "grad_us_native": 1e6 * grads["native"]["grad_s"],
+            "ess_native": nuts["native"]["ess"],
             "ess_per_s_native": nuts["native"]["ess"] / nuts["native"]["sampling_cpu_s"],
+            "sampling_cpu_s_native": nuts["native"]["sampling_cpu_s"],
+            "non_gradient_share_native": 1.0 - nuts["native"]["leapfrog_steps"]
+            * grads["native"]["grad_s"] / nuts["native"]["sampling_cpu_s"],
         })
     results["ratio_ess_per_s"] = results["ess_per_s_fast"] / results["ess_per_s_dense"]
     results["ratio_grad_dense_vs_fast"] = results["grad_us_dense"] / results["grad_us_fast"]
@@ -450,6 +456,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["ess_per_s_fast_wall"] / results["ess_per_s_numpyro_wall"]
         results["ratio_grad_numpyro_vs_fast"] = \
             results["grad_us_numpyro"] / results["grad_us_fast"]
+        if "ess_per_s_native" in results:
+            results["ratio_vs_numpyro_native"] = \
+                results["ess_per_s_native"] / results["ess_per_s_numpyro"]
     else:
         results["ratio_vs_numpyro"] = None
     results["machine"]["load_average_end"] = os.getloadavg()
@@ -482,7 +491,8 @@ def _table(r: dict[str, Any]) -> str:
         lines.append(f"{'native':<10} {f(r['grad_us_native'], 0):>12} "
                      f"{f(r['ess_per_s_native'], 2):>10}")
     lines.append(f"ESS/s fast / dense = {f(r['ratio_ess_per_s'], 0)}; fast / numpyro = "
-                 f"{f(r['ratio_vs_numpyro'], 2)}; gradient dense / fast = "
+                 f"{f(r['ratio_vs_numpyro'], 2)}; native / numpyro = "
+                 f"{f(r.get('ratio_vs_numpyro_native'), 2)}; gradient dense / fast = "
                  f"{f(r['ratio_grad_dense_vs_fast'], 0)}, plain / fast = "
                  f"{f(r['ratio_grad_plain_vs_fast'], 2)}")
     return "\n".join(lines)

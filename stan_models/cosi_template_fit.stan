@@ -13,12 +13,19 @@
 // fused_likelihood = 0: the plain Stan expression, the readable reference: one sparse
 // product m = X theta with theta = (F, A) (row i of X holds S[i, 1..K] and Bg[i] in
 // column K + block(i)); grainsize > 0 gives its reduce_sum form.
+// Generated quantities: sum_{i in t} d_i log m_i per time bin from one double-only C++
+// pass (populated_bins_loglik_per_time, same header) when fused_likelihood = 1, else
+// from the Stan expression.
 // bayesbg-user-header: populated_bins_loglik.hpp
 functions {
   #include cosi.stanfunctions
   real populated_bins_loglik_chunked(vector flux, vector amplitude, data vector counts,
                                      data matrix sky_response, data vector background,
                                      data array[] int block_start, data int chunk_size);
+  vector populated_bins_loglik_per_time(vector flux, vector amplitude, data vector counts,
+                                        data matrix sky_response, data vector background,
+                                        data array[] int block_start,
+                                        data array[] int nonzero_per_time);
 }
 data {
   int<lower=1> T; // time bins
@@ -132,19 +139,26 @@ generated quantities {
   vector[T] log_lik; // ln p(d[t, .] | theta) per time bin, with the log d! terms
   array[T] int counts_time_rep; // posterior predictive counts per time bin
   {
-    vector[N] terms = counts_real
-                      .* log(sky_populated * flux
-                             + background_amplitude[bin_block] .* background_populated);
-    int position = 1;
-    for (t in 1 : T) {
-      real populated = 0;
-      if (nonzero_per_time[t] > 0) {
-        populated = sum(segment(terms, position, nonzero_per_time[t]));
+    // sum_{i in t, d_i > 0} d_i log m_i per time bin t
+    vector[T] populated;
+    if (fused_likelihood) {
+      populated = populated_bins_loglik_per_time(flux, background_amplitude, counts_real,
+                                                 sky_populated, background_populated,
+                                                 block_start, nonzero_per_time);
+    } else {
+      vector[N] terms = counts_real
+                        .* log(sky_populated * flux
+                               + background_amplitude[bin_block] .* background_populated);
+      int position = 1;
+      for (t in 1 : T) {
+        populated[t] = 0;
+        if (nonzero_per_time[t] > 0) {
+          populated[t] = sum(segment(terms, position, nonzero_per_time[t]));
+        }
+        position += nonzero_per_time[t];
       }
-      log_lik[t] = populated - log_factorial_time[t] - sky_counts_time[t]
-                   - background_counts_time[t];
-      position += nonzero_per_time[t];
     }
+    log_lik = populated - log_factorial_time - sky_counts_time - background_counts_time;
     counts_time_rep = poisson_rng(sky_counts_time + background_counts_time);
   }
 }

@@ -91,6 +91,11 @@ def register(
                                  help="replace an existing run directory")
             command.add_argument("--no-report", action="store_true",
                                  help="do not write report.html into the run directory")
+            command.add_argument("--native", action="store_true", default=None,
+                                 help="use the program built with -march=native (faster; "
+                                 "the first build takes a few minutes more; the binary "
+                                 "runs only on CPUs like this one); also `native = true` "
+                                 "in the configuration")
         command.set_defaults(handler=handler)
     _register_scans(commands, common_parent, formatter)
     _register_bin(commands, common_parent, formatter)
@@ -125,7 +130,7 @@ def _fit(args: argparse.Namespace) -> int:
     from bayesbg.demo import format_summary
 
     result = run_fit_config(args.config, run_dir=args.run_dir, overwrite=args.overwrite,
-                            seed=args.seed)
+                            seed=args.seed, native=args.native)
     print(format_summary(result.summary))
     print("")
     print(result.diagnostics.render())

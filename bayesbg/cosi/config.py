@@ -5,6 +5,7 @@ Example file (paths relative to the file)::
     seed = 1
     run_dir = "runs/cosi-511"      # optional; default runs/<config file stem>
     grainsize = 0                  # populated bins per chunk of the fused pass (0: 8,192)
+    native = false                 # true: program built with -march=native (not portable)
 
     [data]
     dataset = "cosi_sim.nc"        # written by `bayesbg cosi simulate` or CosiDataset.write
@@ -65,7 +66,7 @@ log = logging.getLogger(__name__)
 SCHEMES = ("equidistant", "altitude", "bayesian_blocks")
 """Background time-node schemes ([COSI-511] 3.3.4)."""
 
-_TOP = {"seed", "run_dir", "grainsize", "data", "background", "priors", "sampler",
+_TOP = {"seed", "run_dir", "grainsize", "native", "data", "background", "priors", "sampler",
         "scan_background", "scan_template"}
 _DATA = {"dataset", "templates", "energy_min", "energy_max"}
 _BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
@@ -108,6 +109,11 @@ class CosiFitConfig:
     grainsize : int
         Populated bins per chunk of the fused likelihood pass (chunks run in parallel in a
         threaded build); 0 for the default of 8,192. Default is 0.
+    native : bool
+        Sample with the program built with ``-march=native``
+        (``bayesbg.cosi.cosi_fit_model(native=True)``): faster gradients; the first build
+        takes a few minutes longer and the executable runs only on CPUs like this one.
+        Default is False.
     run_dir : `~pathlib.Path` or None
     sampler : `bayesbg.config.SamplerConfig`
     scan_background : `bayesbg.cosi.scan_config.BackgroundScanConfig` or None
@@ -132,6 +138,7 @@ class CosiFitConfig:
     background_prior_sd: float = 0.1
     seed: int = 1
     grainsize: int = 0
+    native: bool = False
     run_dir: Path | None = None
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     scan_background: BackgroundScanConfig | None = None
@@ -146,6 +153,8 @@ class CosiFitConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name}: expected a non-negative integer, found {value!r}")
+        if not isinstance(self.native, bool):
+            raise ValueError(f"native: expected true or false, found {self.native!r}")
         if self.n_blocks < 1:
             raise ValueError(f"n_blocks: expected a positive integer, found {self.n_blocks}")
         for name in ("altitude_step", "sigma", "background_prior_sd"):
@@ -196,7 +205,7 @@ class CosiFitConfig:
                     else float(value)
         if "background_sd" in priors:
             values["background_prior_sd"] = float(priors["background_sd"])
-        for key in ("seed", "grainsize"):
+        for key in ("seed", "grainsize", "native"):
             if key in document:
                 values[key] = document[key]
         if "run_dir" in document:
@@ -246,6 +255,7 @@ class CosiFitConfig:
             "background_prior_sd": self.background_prior_sd,
             "seed": self.seed,
             "grainsize": self.grainsize,
+            "native": self.native,
         }
 
     def load_dataset(self) -> CosiDataset:

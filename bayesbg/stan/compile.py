@@ -6,10 +6,13 @@ A compiled model lives in ``<cache>/models/<key>/``, where ``<cache>`` is
 - the program's file name and text,
 - the name and text of every file it ``#include``\\ s (searched, recursively, in the
   include paths; by default ``<program dir>/functions``),
-- the stanc and C++ (make) options, and
+- the stanc and C++ (make) options,
 - the CmdStan installation: its version and its directory (bayesbg's PyPI-built CmdStan
   has a hash of its driver sources in its directory name, so a new driver means new
-  executables).
+  executables), and
+- only when a make variable contains ``-march=native``: the CPU (its ``/proc/cpuinfo``
+  model name and a hash of its flags), since such an executable may not run on another
+  CPU. Every other model's key is the same as without this rule.
 
 The directory holds copies of the program (``<name>.stan``) and of its includes
 (``include/``), the executable and ``key.json``, written last as the mark of a finished
@@ -330,8 +333,35 @@ def _key(
         "cmdstan": cmdstan,
         "platform": f"{platform.system()}-{platform.machine()}",
     }
+    if _uses_native(cpp_options):  # only then: other keys stay as they were
+        material["cpu"] = _cpu_identity()
     text = json.dumps(material, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest(), material
+
+
+def _uses_native(cpp_options: Mapping[str, Any] | None) -> bool:
+    """Whether a make variable (e.g. CXXFLAGS) asks for ``-march=native``."""
+    return any("-march=native" in str(v) for v in (cpp_options or {}).values())
+
+
+def _cpu_identity(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """``<model name>|flags-sha256:<16 hex>`` of the first CPU in ``cpuinfo``, which is
+    what ``-march=native`` compiles for; ``platform.processor()`` if it is unreadable."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return f"{platform.processor() or 'unknown'}|flags-sha256:unknown"
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            if fields:
+                break  # first processor only
+            continue
+        name, _, value = line.partition(":")
+        fields.setdefault(name.strip(), value.strip())
+    flags = " ".join(sorted((fields.get("flags") or fields.get("Features") or "").split()))
+    model = fields.get("model name") or fields.get("CPU part") or platform.processor()
+    return f"{model or 'unknown'}|flags-sha256:{hashlib.sha256(flags.encode()).hexdigest()[:16]}"
 
 
 def _canonical(value: Any) -> Any:

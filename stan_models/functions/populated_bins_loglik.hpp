@@ -32,9 +32,20 @@
 //                                        data vector background,
 //                                        data array[] int block_start,
 //                                        data int chunk_size);
+//     vector populated_bins_loglik_per_time(vector flux, vector amplitude,
+//                                           data vector counts, data matrix sky_response,
+//                                           data vector background,
+//                                           data array[] int block_start,
+//                                           data array[] int nonzero_per_time);
 //   }
 //
-// (chunk_size <= 0: the default.)  Defined in the global namespace, which encloses every
+// (chunk_size <= 0: the default.)  populated_bins_loglik_per_time is for generated
+// quantities (double parameters only, no autodiff): sum_{i in t} d_i log m_i for every
+// time bin t, whose populated bins are the next nonzero_per_time[t] bins; one pass over
+// the same columns, in tiles, time bins in parallel with STAN_THREADS.  It does not
+// throw: m <= 0 gives -inf or NaN there, as log(m) does in the Stan expression.
+//
+// Defined in the global namespace, which encloses every
 // model's namespace, so one header serves every program.  bayesbg's own code.
 #ifndef BAYESBG_POPULATED_BINS_LOGLIK_HPP
 #define BAYESBG_POPULATED_BINS_LOGLIK_HPP
@@ -225,6 +236,94 @@ inline stan::return_type_t<TF, TA> populated_bins_loglik(
     const TB& background, const std::vector<int>& block_start, std::ostream* pstream__) {
   return populated_bins_loglik_chunked(flux, amplitude, counts, sky_response, background,
                                        block_start, 0, pstream__);
+}
+
+namespace bayesbg_populated_bins {
+
+/// sum d log m over the bins [begin, end), all in block b (double only).
+inline double segment_loglik(const problem& p, const double* flux, double amplitude,
+                             Eigen::Index begin, Eigen::Index end) {
+  using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
+  using ConstMap = Eigen::Map<const Array>;
+  alignas(64) double buffer[tile_size];
+  double sum = 0.0;
+  for (Eigen::Index position = begin; position < end; position += tile_size) {
+    const Eigen::Index n = std::min<Eigen::Index>(tile_size, end - position);
+    Eigen::Map<Array> m(buffer, n);
+    m = amplitude * ConstMap(p.background + position, n);
+    for (Eigen::Index k = 0; k < p.n_templates; ++k)
+      m += flux[k] * ConstMap(p.sky + k * p.sky_stride + position, n);
+    sum += (ConstMap(p.counts + position, n) * m.log()).sum();
+  }
+  return sum;
+}
+
+}  // namespace bayesbg_populated_bins
+
+/// Per time bin t: sum over its populated bins of d log m (generated quantities; double
+/// parameters only).  Bins of time bin t follow those of t - 1 (nonzero_per_time[t] of
+/// them); the blocks come from block_start (bins sorted by block, blocks contiguous in
+/// time, so every time bin lies in one block).
+template <typename TF, typename TA, typename TD, typename TS, typename TB>
+inline Eigen::VectorXd populated_bins_loglik_per_time(
+    const TF& flux, const TA& amplitude, const TD& counts, const TS& sky_response,
+    const TB& background, const std::vector<int>& block_start,
+    const std::vector<int>& nonzero_per_time, std::ostream* pstream__) {
+  static_assert(stan::is_constant<stan::return_type_t<TF, TA>>::value,
+                "populated_bins_loglik_per_time takes double parameters only "
+                "(generated quantities); use populated_bins_loglik in the model block");
+  static constexpr const char* function = "populated_bins_loglik_per_time";
+  const Eigen::Ref<const Eigen::VectorXd> d = counts;
+  const Eigen::Ref<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> S = sky_response;
+  const Eigen::Ref<const Eigen::VectorXd> bg = background;
+  const Eigen::VectorXd f = stan::math::value_of(flux);
+  const Eigen::VectorXd a = stan::math::value_of(amplitude);
+  const Eigen::Index n_bins = d.size();
+  const Eigen::Index n_blocks = a.size();
+  const Eigen::Index n_time = static_cast<Eigen::Index>(nonzero_per_time.size());
+  stan::math::check_size_match(function, "rows of sky_response", S.rows(), "counts", n_bins);
+  stan::math::check_size_match(function, "columns of sky_response", S.cols(), "flux", f.size());
+  stan::math::check_size_match(function, "background", bg.size(), "counts", n_bins);
+  stan::math::check_size_match(function, "block_start", block_start.size(),
+                               "amplitude + 1", n_blocks + 1);
+  if (block_start.front() != 1 || block_start.back() != n_bins + 1)
+    stan::math::throw_domain_error(function, "block_start", block_start.front(),
+                                   "must run from 1 to N + 1, found first = ");
+  // Start (0-based) and block of each time bin's populated bins.
+  std::vector<Eigen::Index> start(n_time + 1, 0);
+  std::vector<Eigen::Index> block(n_time, 0);
+  Eigen::Index b = 0;
+  for (Eigen::Index t = 0; t < n_time; ++t) {
+    if (nonzero_per_time[t] < 0)
+      stan::math::throw_domain_error(function, "nonzero_per_time", nonzero_per_time[t],
+                                     "must be non-negative, found ");
+    start[t + 1] = start[t] + nonzero_per_time[t];
+    if (nonzero_per_time[t] == 0) continue;
+    while (b < n_blocks && block_start[b + 1] - 1 <= start[t]) ++b;
+    if (b >= n_blocks || block_start[b + 1] - 1 < start[t + 1])
+      stan::math::throw_domain_error(function, "nonzero_per_time", nonzero_per_time[t],
+                                     "must keep each time bin's bins inside one block, found ");
+    block[t] = b;
+  }
+  stan::math::check_size_match(function, "sum of nonzero_per_time", start[n_time], "counts",
+                               n_bins);
+  const bayesbg_populated_bins::problem p{d.data(), S.data(), S.outerStride(), bg.data(),
+                                          &block_start, n_bins, S.cols(), n_blocks};
+  Eigen::VectorXd result = Eigen::VectorXd::Zero(n_time);
+  auto run = [&](Eigen::Index t) {
+    if (start[t + 1] > start[t])
+      result[t] = bayesbg_populated_bins::segment_loglik(p, f.data(), a[block[t]], start[t],
+                                                         start[t + 1]);
+  };
+#ifdef STAN_THREADS
+  tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, n_time, 1),
+                    [&](const tbb::blocked_range<Eigen::Index>& range) {
+                      for (Eigen::Index t = range.begin(); t < range.end(); ++t) run(t);
+                    });
+#else
+  for (Eigen::Index t = 0; t < n_time; ++t) run(t);
+#endif
+  return result;
 }
 
 #endif

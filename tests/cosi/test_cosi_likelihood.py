@@ -95,3 +95,61 @@ def test_per_time_log_lik_sums_to_log_likelihood(cosi_model, tiny_fit_data):
     log_lik = ml.fit.stan_variable("log_lik")
     assert log_lik.shape == (tiny_fit_data.n_time,)
     assert log_lik.sum() == pytest.approx(ml.log_likelihood, rel=1e-12)
+
+
+def _generated_at(model, point, data, seed=1):
+    """Generated quantities at one parameter point (fixed_param: the draw is the init)."""
+    fit = model.sample(data=data, inits=point, fixed_param=True, chains=1, iter_sampling=1,
+                       seed=seed, sig_figs=18, show_progress=False)
+    return {name: fit.stan_variable(name)[0]
+            for name in ("log_lik", "sky_counts_time", "background_counts_time")}
+
+
+def _without_populated_bins(data, times):
+    """Stan data with the populated bins of time bins ``times`` removed (as if empty)."""
+    data = dict(data)
+    per_time = np.array(data["nonzero_per_time"])
+    start = np.concatenate([[0], np.cumsum(per_time)])
+    keep = np.ones(data["N"], bool)
+    for t in times:
+        keep[start[t]:start[t + 1]] = False
+    lengths = np.diff(np.asarray(data["design_row_start"]))
+    entries = np.repeat(keep, lengths)
+    data["counts"] = np.asarray(data["counts"])[keep]
+    data["design_value"] = np.asarray(data["design_value"])[entries]
+    data["design_column"] = np.asarray(data["design_column"])[entries]
+    data["design_row_start"] = np.concatenate([[1], 1 + np.cumsum(lengths[keep])])
+    data["N"], data["W"] = int(keep.sum()), int(entries.sum())
+    per_time[list(times)] = 0
+    data["nonzero_per_time"] = per_time
+    return data
+
+
+def test_fused_per_time_log_lik_equals_plain_expression(cosi_model, threaded_model,
+                                                        tiny_fit_data, monkeypatch):
+    # Generated quantities: the double-only C++ pass (fused) against the Stan expression,
+    # also with empty time bins at the start, the end and both sides of a block edge.
+    empty = [0, 7, 8, 23]
+    assert list(tiny_fit_data.time_block[[7, 8]]) == [1, 2]
+    cases = [(tiny_fit_data.to_stan_data(), tiny_fit_data.to_stan_data(fused=False))]
+    cases.append(tuple(_without_populated_bins(case, empty) for case in cases[0]))
+    monkeypatch.setenv("STAN_NUM_THREADS", "2")
+    for n, (fused, plain) in enumerate(cases):
+        assert fused["fused_likelihood"] == 1 and plain["fused_likelihood"] == 0
+        for point in POINTS[:2]:
+            reference = _generated_at(cosi_model, point, plain)
+            for model in (cosi_model, threaded_model):
+                result = _generated_at(model, point, fused)
+                assert result["log_lik"].shape == (tiny_fit_data.n_time,)
+                np.testing.assert_allclose(result["log_lik"], reference["log_lik"],
+                                           rtol=1e-10, atol=0)
+                for name in ("sky_counts_time", "background_counts_time"):
+                    np.testing.assert_array_equal(result[name], reference[name])
+            if n == 0:  # and the sum is the numpy log-likelihood
+                assert reference["log_lik"].sum() == pytest.approx(
+                    tiny_fit_data.log_likelihood(point["flux"], point["background_amplitude"]),
+                    rel=1e-10)
+            else:  # an empty time bin keeps only -(expected counts)
+                expected = reference["sky_counts_time"] + reference["background_counts_time"]
+                np.testing.assert_allclose(reference["log_lik"][empty], -expected[empty],
+                                           rtol=1e-12)
