@@ -114,17 +114,10 @@ def run_scan_background_config(
                      "caption": "Delta AIC against the number of parameters, coloured by the "
                                 "fitted flux; the selected variant (minimum AIC) ringed."}],
     }
-    written = write_analysis_run_dir(
-        target, run_type="cosi_scan_background", summary=summary,
-        files={"scan_background.csv": result.table.to_csv(index=False).encode(),
-               "scan_background.png": lambda p: figure.savefig(p, dpi=110)},
-        inputs={"dataset": config.dataset, "config": Path(path)},
-        config={"cosi": config.to_dict(), "scan_background": scan.to_dict(),
-                "dask": {"scheduler": str(scheduler) if scheduler else None,
-                         "workers": workers}},
-        seed=seed, overwrite=overwrite, wall_time_s=time.perf_counter() - started,
-        stan_versions=stan_versions(),
-    )
+    written = _write_scan_run(target, "background", result.table, figure, summary,
+                              config=config, scan=scan.to_dict(), path=path,
+                              scheduler=scheduler, workers=workers, seed=seed,
+                              overwrite=overwrite, started=started)
     shutil.rmtree(work, ignore_errors=True)
     return result, written
 
@@ -198,19 +191,32 @@ def run_scan_template_config(
     }
     if len(profile):
         summary["tables"].append(_table_entry("Symmetric widths (sigma_l = sigma_b)", profile))
-    written = write_analysis_run_dir(
-        target, run_type="cosi_scan_template", summary=summary,
-        files={"scan_template.csv": result.table.to_csv(index=False).encode(),
-               "scan_template.png": lambda p: figure.savefig(p, dpi=110)},
+    written = _write_scan_run(target, "template", result.table, figure, summary,
+                              config=config, scan=scan.to_dict(), path=path,
+                              scheduler=scheduler, workers=workers, seed=seed,
+                              overwrite=overwrite, started=started)
+    shutil.rmtree(work, ignore_errors=True)
+    return result, written
+
+
+def _write_scan_run(target: Path, kind: str, table: pd.DataFrame, figure: Any,
+                    summary: dict[str, Any], *, config: CosiFitConfig,
+                    scan: dict[str, Any], path: str | Path, scheduler: Any, workers: int,
+                    seed: int | None, overwrite: bool, started: float) -> Path:
+    """The run directory of a ``kind`` ("background" or "template") scan: its table as
+    CSV, its figure, and ``summary.json`` (see `bayesbg.stan.write_analysis_run_dir`)."""
+    name = f"scan_{kind}"
+    return write_analysis_run_dir(
+        target, run_type=f"cosi_{name}", summary=summary,
+        files={f"{name}.csv": table.to_csv(index=False).encode(),
+               f"{name}.png": lambda p: figure.savefig(p, dpi=110)},
         inputs={"dataset": config.dataset, "config": Path(path)},
-        config={"cosi": config.to_dict(), "scan_template": scan.to_dict(),
+        config={"cosi": config.to_dict(), name: scan,
                 "dask": {"scheduler": str(scheduler) if scheduler else None,
                          "workers": workers}},
         seed=seed, overwrite=overwrite, wall_time_s=time.perf_counter() - started,
         stan_versions=stan_versions(),
     )
-    shutil.rmtree(work, ignore_errors=True)
-    return result, written
 
 
 def _start(run_dir: Path, *, overwrite: bool) -> Path:
