@@ -58,6 +58,7 @@ from bayesbg.cosi.background import (
 )
 from bayesbg.cosi.data import CosiDataset, load_dataset
 from bayesbg.cosi.scan_config import BackgroundScanConfig, TemplateScanConfig
+from bayesbg.toml_tables import check_keys, get_table
 
 __all__ = ["SCHEMES", "CosiFitConfig"]
 
@@ -175,10 +176,10 @@ class CosiFitConfig:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"config: invalid TOML ({err})") from err
-        _known("config", document, _TOP)
-        data = _table(document, "data", _DATA)
-        background = _table(document, "background", _BACKGROUND)
-        priors = _table(document, "priors", _PRIORS)
+        check_keys("config", document, _TOP)
+        data = get_table(document, "data", _DATA)
+        background = get_table(document, "background", _BACKGROUND)
+        priors = get_table(document, "priors", _PRIORS)
         if "dataset" not in data:
             raise ValueError("data.dataset: missing; the dataset file to fit")
         base = Path(base)
@@ -210,14 +211,14 @@ class CosiFitConfig:
                 values[key] = document[key]
         if "run_dir" in document:
             values["run_dir"] = path(document["run_dir"])
-        values["sampler"] = SamplerConfig.from_dict(_table(document, "sampler", None))
+        values["sampler"] = SamplerConfig.from_dict(get_table(document, "sampler", None))
         # scan tables (bayesbg.cosi.scan_config): validated there, errors name the key
         if "scan_background" in document:
             values["scan_background"] = BackgroundScanConfig.from_dict(
-                _table(document, "scan_background", None))
+                get_table(document, "scan_background", None))
         if "scan_template" in document:
             values["scan_template"] = TemplateScanConfig.from_dict(
-                _table(document, "scan_template", None))
+                get_table(document, "scan_template", None))
         return cls(**values)
 
     @classmethod
@@ -290,18 +291,3 @@ class CosiFitConfig:
                                       response=response)
 
 
-def _known(where: str, table: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(
-            f"{unknown[0]}: unknown key in {where}; expected one of {sorted(allowed)}"
-        )
-
-
-def _table(document: dict[str, Any], name: str, allowed: set[str] | None) -> dict[str, Any]:
-    table = document.get(name, {})
-    if not isinstance(table, dict):
-        raise ValueError(f"{name}: expected a table")
-    if allowed is not None:
-        _known(f"[{name}]", table, allowed)
-    return table

@@ -59,6 +59,7 @@ from typing import Any
 
 from bayesbg.cosi.config import CosiFitConfig
 from bayesbg.cosi.imaging.deconvolve import DeconvolutionSettings
+from bayesbg.toml_tables import check_keys, get_table
 
 __all__ = ["APPLICATIONS", "DeconvolveConfig"]
 
@@ -189,8 +190,8 @@ class DeconvolveConfig:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"config: invalid TOML ({err})") from err
-        _known("config", document, _TOP)
-        tables = {name: _table(document, name, allowed) for name, allowed in (
+        check_keys("config", document, _TOP)
+        tables = {name: get_table(document, name, allowed) for name, allowed in (
             ("data", _DATA), ("pointing", _POINTING), ("response", _RESPONSE),
             ("background", _BACKGROUND), ("deconvolution", _DECONVOLUTION),
             ("output", _OUTPUT))}
@@ -281,16 +282,3 @@ class DeconvolveConfig:
         }
 
 
-def _known(where: str, table: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(f"{unknown[0]}: unknown key in {where}; expected one of "
-                         f"{sorted(allowed)}")
-
-
-def _table(document: dict[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
-    table = document.get(name, {})
-    if not isinstance(table, dict):
-        raise ValueError(f"{name}: expected a table")
-    _known(f"[{name}]", table, allowed)
-    return table
