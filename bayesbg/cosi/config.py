@@ -15,7 +15,8 @@ Example file (paths relative to the file)::
 
     [background]
     tracer = "photo_event_rate"
-    scheme = "bayesian_blocks"     # or "equidistant", "altitude"
+    scheme = "bayesian_blocks"     # or "equidistant", "altitude"; "+" merges the nodes of
+                                   # several, e.g. "altitude+bayesian_blocks"
     sigma = 3.0                    # bayesian_blocks: p0 = norm.sf(sigma)
     detrend = true                 # bayesian_blocks on counts / tracer prediction
     n_blocks = 24                  # equidistant
@@ -47,6 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from bayesbg.config import SamplerConfig
 from bayesbg.cosi.background import (
     BackgroundModel,
@@ -54,6 +58,7 @@ from bayesbg.cosi.background import (
     bayesian_blocks,
     build_background_model,
     equidistant_blocks,
+    merge_blocks,
     read_background_response,
 )
 from bayesbg.cosi.data import CosiDataset, load_dataset
@@ -90,7 +95,9 @@ class CosiFitConfig:
     tracer : str
         Background tracer name. Default ``"photo_event_rate"``.
     scheme : str
-        One of `SCHEMES`. Default ``"equidistant"``.
+        One of `SCHEMES`, or several joined by ``"+"`` (the union of their time nodes,
+        `bayesbg.cosi.merge_blocks`), e.g. ``"altitude+bayesian_blocks"``. Default
+        ``"equidistant"``.
     n_blocks : int
         Blocks of the equidistant scheme. Default is 20.
     altitude_step : float
@@ -146,8 +153,11 @@ class CosiFitConfig:
     scan_template: TemplateScanConfig | None = None
 
     def __post_init__(self) -> None:
-        if self.scheme not in SCHEMES:
-            raise ValueError(f"scheme: expected one of {SCHEMES}, found {self.scheme!r}")
+        parts = str(self.scheme).split("+")
+        if not parts or any(part not in SCHEMES for part in parts) or len(set(parts)) < len(
+                parts):
+            raise ValueError(f"scheme: expected one of {SCHEMES} or several of them joined "
+                             f"by '+', found {self.scheme!r}")
         if (self.energy_min is None) != (self.energy_max is None):
             raise ValueError("energy_min, energy_max: give both band edges or neither")
         for name in ("n_blocks", "seed", "grainsize"):
@@ -273,21 +283,25 @@ class CosiFitConfig:
                 f"background.tracer: {self.tracer!r} is not one of the dataset's tracers "
                 f"{sorted(dataset.tracers)}"
             )
-        if self.scheme == "equidistant":
-            blocks = equidistant_blocks(dataset.n_time, self.n_blocks)
-        elif self.scheme == "altitude":
-            if dataset.altitude is None:
-                raise ValueError("background.scheme: 'altitude' needs a dataset with altitude")
-            blocks = altitude_blocks(dataset.altitude, step=self.altitude_step)
-        else:
-            blocks = bayesian_blocks(
-                dataset.counts_per_time(), dataset.time_edges, sigma=self.sigma,
-                tracer=dataset.tracers[self.tracer] if self.detrend else None,
-            )
+        blocks = merge_blocks(*(self._blocks(part, dataset)
+                                for part in self.scheme.split("+")))
         response = None
         if self.response is not None:
             response = read_background_response(self.response, n_data_bin=dataset.n_data_bin)
         return build_background_model(dataset, blocks=blocks, tracer=self.tracer,
                                       response=response)
+
+    def _blocks(self, scheme: str, dataset: CosiDataset) -> NDArray[np.int64]:
+        """Block number per time bin of one time-node scheme."""
+        if scheme == "equidistant":
+            return equidistant_blocks(dataset.n_time, self.n_blocks)
+        if scheme == "altitude":
+            if dataset.altitude is None:
+                raise ValueError("background.scheme: 'altitude' needs a dataset with altitude")
+            return altitude_blocks(dataset.altitude, step=self.altitude_step)
+        return bayesian_blocks(
+            dataset.counts_per_time(), dataset.time_edges, sigma=self.sigma,
+            tracer=dataset.tracers[self.tracer] if self.detrend else None,
+        )
 
 

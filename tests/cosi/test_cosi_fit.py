@@ -181,3 +181,26 @@ def test_config_schemes_build_fit_data(tmp_path, scheme, extra):
         assert data.n_block == 3
     stan = data.to_stan_data()
     assert stan["W"] == data.n_nonzero * 2 and stan["B"] == data.n_block
+
+
+def test_config_merges_the_nodes_of_several_schemes(tmp_path):
+    dataset, _ = simulate_cosi(6, n_time=48, bin_size=20.0, instrument_nside=4, sky_nside=16,
+                               n_change_points=2)
+    dataset.write(tmp_path / "data.nc")
+    parts = {}
+    for scheme in ("altitude", "equidistant", "altitude+equidistant"):
+        text = CONFIG.format(dataset="data.nc", scheme=scheme).replace(
+            "n_blocks = 3", "n_blocks = 3\naltitude_step = 2.0")
+        (tmp_path / "cosi.toml").write_text(text)
+        config = CosiFitConfig.read(tmp_path / "cosi.toml")
+        parts[scheme] = config.background_model(dataset).blocks
+    merged = parts["altitude+equidistant"]
+
+    def starts(blocks):
+        return set(np.flatnonzero(np.diff(blocks)) + 1)
+
+    assert starts(merged) == starts(parts["altitude"]) | starts(parts["equidistant"])
+    for bad in ("altitude+altitude", "altitude+weekly", ""):
+        with pytest.raises(ValueError, match="scheme: expected one of"):
+            CosiFitConfig.from_toml(CONFIG.format(dataset="data.nc", scheme=bad),
+                                    base=tmp_path)
