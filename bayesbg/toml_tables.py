@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
-__all__ = ["check_keys", "get_table"]
+__all__ = ["check_keys", "get_table", "parse_document"]
 
 
 def check_keys(where: str, table: dict[str, Any], allowed: set[str]) -> None:
@@ -58,3 +59,19 @@ def get_table(document: dict[str, Any], name: str, allowed: set[str] | None) -> 
     if allowed is not None:
         check_keys(f"[{name}]", table, allowed)
     return table
+
+
+def parse_document(text: str, allowed: set[str]) -> dict[str, Any]:
+    """Parse TOML text whose top-level keys and tables must be in ``allowed``.
+
+    Raises
+    ------
+    ValueError
+        On invalid TOML (``config: invalid TOML (...)``) or an unknown top-level key.
+    """
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"config: invalid TOML ({err})") from err
+    check_keys("config", document, allowed)
+    return document

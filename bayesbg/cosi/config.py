@@ -43,7 +43,6 @@ Unknown tables or keys are errors.
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,7 @@ from bayesbg.cosi.background import (
 )
 from bayesbg.cosi.data import CosiDataset, load_dataset
 from bayesbg.cosi.scan_config import BackgroundScanConfig, TemplateScanConfig
-from bayesbg.toml_tables import check_keys, get_table
+from bayesbg.toml_tables import get_table, parse_document
 
 __all__ = ["SCHEMES", "CosiFitConfig"]
 
@@ -182,11 +181,7 @@ class CosiFitConfig:
         ValueError
             On invalid TOML, an unknown table or key (named), or an invalid value.
         """
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"config: invalid TOML ({err})") from err
-        check_keys("config", document, _TOP)
+        document = parse_document(text, _TOP)
         data = get_table(document, "data", _DATA)
         background = get_table(document, "background", _BACKGROUND)
         priors = get_table(document, "priors", _PRIORS)

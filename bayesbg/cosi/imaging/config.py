@@ -52,14 +52,13 @@ Unknown tables or keys are errors.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bayesbg.cosi.config import CosiFitConfig
 from bayesbg.cosi.imaging.deconvolve import DeconvolutionSettings
-from bayesbg.toml_tables import check_keys, get_table
+from bayesbg.toml_tables import get_table, parse_document
 
 __all__ = ["APPLICATIONS", "DeconvolveConfig"]
 
@@ -186,11 +185,7 @@ class DeconvolveConfig:
         ValueError
             On invalid TOML, an unknown table or key (named), or an invalid value.
         """
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"config: invalid TOML ({err})") from err
-        check_keys("config", document, _TOP)
+        document = parse_document(text, _TOP)
         tables = {name: get_table(document, name, allowed) for name, allowed in (
             ("data", _DATA), ("pointing", _POINTING), ("response", _RESPONSE),
             ("background", _BACKGROUND), ("deconvolution", _DECONVOLUTION),
