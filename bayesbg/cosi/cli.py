@@ -92,8 +92,9 @@ def register(
             command.add_argument("--no-report", action="store_true",
                                  help="do not write report.html into the run directory")
             command.add_argument("--native", action="store_true", default=None,
-                                 help="use the program built with -march=native (faster; "
-                                 "the first build takes a few minutes more; the binary "
+                                 help="use the program built with -march=native (no faster "
+                                 "than the default build's run-time AVX2 path; the first "
+                                 "build takes a few minutes more; the binary "
                                  "runs only on CPUs like this one); also `native = true` "
                                  "in the configuration")
         command.set_defaults(handler=handler)

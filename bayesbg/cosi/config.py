@@ -118,7 +118,8 @@ class CosiFitConfig:
         threaded build); 0 for the default of 8,192. Default is 0.
     native : bool
         Sample with the program built with ``-march=native``
-        (``bayesbg.cosi.cosi_fit_model(native=True)``): faster gradients; the first build
+        (``bayesbg.cosi.cosi_fit_model(native=True)``); no faster than the default build,
+        whose fused likelihood picks AVX2 code at run time; the first build
         takes a few minutes longer and the executable runs only on CPUs like this one.
         Default is False.
     run_dir : `~pathlib.Path` or None

@@ -81,9 +81,10 @@ def cosi_fit_model(*, threads: bool = False, native: bool = False) -> cmdstanpy.
         program's ``reduce_sum``) then run on ``threads_per_chain`` threads.
         Default is False.
     native : bool
-        Compile with ``CXXFLAGS=-march=native`` (AVX2/AVX-512 where the CPU has them;
-        about 1.8 times the gradient speed measured in docs/cosi.md). The first such
-        build takes a few minutes longer (CmdStan builds a driver object and a
+        Compile with ``CXXFLAGS=-march=native``. Since the fused likelihood picks
+        its AVX2 code at run time, this no longer speeds up this program (2.2 against
+        1.8 ms per gradient in docs/cosi.md); it is kept for experiments. The first
+        such build takes a few minutes longer (CmdStan builds a driver object and a
         precompiled header for this flag set), and the executable runs only on CPUs
         like this one: the cache key holds the CPU's model name and flags. Default is
         False.

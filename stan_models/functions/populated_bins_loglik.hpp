@@ -11,9 +11,12 @@
 //
 // How it is computed: the bins are cut into chunks of `chunk_size` consecutive bins
 // (default 8192), each chunk into tiles of at most 512 bins inside one block.  For a
-// tile, m = A_b Bg + sum_k F_k S_k goes into a stack buffer (it stays in the L1 cache),
-// then sum d log m (Eigen's vectorised log), r = d / m in place, and the dot products
-// r.S_k and r.Bg.  Nothing of size N is allocated; the data are read in place (Stan
+// tile, m = A_b Bg + sum_k F_k S_k, sum d log m, r = d / m into a stack buffer (it
+// stays in the L1 cache) and the dot products r.S_k and r.Bg.  On x86-64 CPUs with
+// AVX2 and FMA (checked at run time, so the default build without -march has it too)
+// a tile is one pass of 4-wide AVX2 instructions with its own vectorised log (fdlibm's
+// algorithm, within 1 ulp); elsewhere, or with BAYESBG_PORTABLE_LIKELIHOOD=1 in the
+// environment, Eigen's array code at the compiler's target.  Nothing of size N is allocated; the data are read in place (Stan
 // passes its matrix and vectors by reference, S column-major so S_k is contiguous).
 // Each chunk's sums go to its own slot and are added in chunk order, so the result does
 // not depend on the number of threads: with STAN_THREADS the chunks run in parallel
@@ -53,8 +56,15 @@
 #include <stan/model/model_header.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <ostream>
 #include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BAYESBG_POPULATED_BINS_AVX2 1
+#include <immintrin.h>
+#endif
 
 #ifdef STAN_THREADS
 #include <tbb/blocked_range.h>
@@ -78,15 +88,218 @@ struct problem {
   Eigen::Index n_blocks;
 };
 
+/// One tile: bins [position, position + n), n <= tile_size, all in one block, with
+/// the portable Eigen code (Eigen's vectorised log at the compiler's default target).
+/// Adds sum d log m to loglik and, if gradient, sum r S_k to grad_flux[k] and sum r Bg
+/// to grad_amplitude.  Returns false if some m <= 0 (or NaN), with it in bad_value.
+template <bool gradient>
+inline bool tile_portable(const problem& p, const double* flux, double amplitude,
+                          Eigen::Index position, Eigen::Index n, double* buffer,
+                          double& loglik, double* grad_flux, double& grad_amplitude,
+                          double& bad_value) {
+  using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
+  using ConstMap = Eigen::Map<const Array>;
+  Eigen::Map<Array> m(buffer, n);
+  const ConstMap d(p.counts + position, n);
+  const ConstMap bg(p.background + position, n);
+  m = amplitude * bg;
+  for (Eigen::Index k = 0; k < p.n_templates; ++k)
+    m += flux[k] * ConstMap(p.sky + k * p.sky_stride + position, n);
+  const double smallest = m.minCoeff();
+  if (!(smallest > 0)) {
+    bad_value = smallest;
+    return false;
+  }
+  loglik += (d * m.log()).sum();
+  if constexpr (gradient) {
+    m = d / m;  // r
+    for (Eigen::Index k = 0; k < p.n_templates; ++k)
+      grad_flux[k] += (m * ConstMap(p.sky + k * p.sky_stride + position, n)).sum();
+    grad_amplitude += (m * bg).sum();
+  }
+  return true;
+}
+
+#ifdef BAYESBG_POPULATED_BINS_AVX2
+// The same tile with AVX2 + FMA instructions, chosen at run time (see use_avx2), so a
+// default build (no -march) runs it on any x86-64 CPU that has them.  It takes raw
+// pointers and no Eigen objects: only these functions are compiled for the AVX2
+// target, so nothing of a different alignment crosses into the rest of the program.
+
+/// Natural log of four positive, normal, finite doubles (the caller checks).  The
+/// reduction and polynomial of fdlibm's e_log.c (Sun Microsystems, 1993): x = 2^k z
+/// with z in [sqrt(2)/2, sqrt(2)), f = z - 1, s = f / (2 + f),
+/// log z = f - f^2/2 + s (f^2/2 + R(s^2)) with R a degree-14 even polynomial, and
+/// k log 2 in two parts.  Error within 1 ulp of the correctly rounded log (checked
+/// against std::log by tests/stan_functions/test_populated_bins_loglik.py).
+__attribute__((target("avx2,fma"))) inline __m256d log_avx2(__m256d x) {
+  // Adding 0x3ff00000 - 0x3fe6a09e to the high word moves z into [sqrt(2)/2, sqrt(2)).
+  const __m256i bits = _mm256_add_epi64(_mm256_castpd_si256(x),
+                                        _mm256_set1_epi64x(0x00095f6200000000LL));
+  // k = exponent - 1023, converted exactly through the 2^52 trick (|k| < 2^11).
+  const __m256i exponent = _mm256_srli_epi64(bits, 52);
+  const __m256d k = _mm256_sub_pd(
+      _mm256_castsi256_pd(
+          _mm256_or_si256(exponent, _mm256_set1_epi64x(0x4330000000000000LL))),
+      _mm256_set1_pd(4503599627370496.0 + 1023.0));
+  const __m256d z = _mm256_castsi256_pd(
+      _mm256_add_epi64(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+                       _mm256_set1_epi64x(0x3fe6a09e00000000LL)));
+  const __m256d f = _mm256_sub_pd(z, _mm256_set1_pd(1.0));
+  const __m256d half_f2 = _mm256_mul_pd(_mm256_set1_pd(0.5), _mm256_mul_pd(f, f));
+  const __m256d s = _mm256_div_pd(f, _mm256_add_pd(_mm256_set1_pd(2.0), f));
+  const __m256d s2 = _mm256_mul_pd(s, s);
+  const __m256d s4 = _mm256_mul_pd(s2, s2);
+  const __m256d even = _mm256_mul_pd(
+      s4, _mm256_fmadd_pd(s4,
+                          _mm256_fmadd_pd(s4, _mm256_set1_pd(1.531383769920937332e-01),
+                                          _mm256_set1_pd(2.222219843214978396e-01)),
+                          _mm256_set1_pd(3.999999999940941908e-01)));
+  const __m256d odd = _mm256_mul_pd(
+      s2, _mm256_fmadd_pd(
+              s4,
+              _mm256_fmadd_pd(s4,
+                              _mm256_fmadd_pd(s4, _mm256_set1_pd(1.479819860511658591e-01),
+                                              _mm256_set1_pd(1.818357216161805012e-01)),
+                              _mm256_set1_pd(2.857142874366239149e-01)),
+              _mm256_set1_pd(6.666666666666735130e-01)));
+  const __m256d polynomial = _mm256_add_pd(even, odd);
+  __m256d y = _mm256_fmadd_pd(s, _mm256_add_pd(half_f2, polynomial),
+                              _mm256_mul_pd(k, _mm256_set1_pd(1.90821492927058770002e-10)));
+  y = _mm256_add_pd(_mm256_sub_pd(y, half_f2), f);
+  return _mm256_fmadd_pd(k, _mm256_set1_pd(6.93147180369123816490e-01), y);
+}
+
+/// Sum of the four lanes, in a fixed order.
+__attribute__((target("avx2,fma"))) inline double sum_lanes(__m256d x) {
+  alignas(32) double lane[4];
+  _mm256_store_pd(lane, x);
+  return (lane[0] + lane[1]) + (lane[2] + lane[3]);
+}
+
+/// tile_portable with AVX2: returns false without changing anything if some m is not
+/// a positive normal finite double (the caller then redoes the tile portably, which
+/// handles subnormal or infinite m through std::log and reports m <= 0 or NaN).
+/// Lanes past n (the last vector) are padded with m = 1, d = 0, so they add nothing.
+/// single_template: K = 1 known at compile time (the common case; no loop over k).
+template <bool gradient, bool single_template>
+__attribute__((target("avx2,fma"))) inline bool tile_avx2_impl(
+    const problem& p, const double* flux, double amplitude, Eigen::Index position,
+    Eigen::Index n, double* buffer, double& loglik, double* grad_flux,
+    double& grad_amplitude) {
+  const double* d = p.counts + position;
+  const double* bg = p.background + position;
+  const Eigen::Index n_templates = p.n_templates;
+  const __m256d a = _mm256_set1_pd(amplitude);
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d smallest_normal = _mm256_set1_pd(2.2250738585072014e-308);
+  const __m256d largest = _mm256_set1_pd(1.7976931348623157e308);
+  const Eigen::Index full = n & ~Eigen::Index(3);
+  const Eigen::Index rest = n - full;
+  const __m256i tail_mask = _mm256_set_epi64x(rest > 3 ? -1 : 0, rest > 2 ? -1 : 0,
+                                              rest > 1 ? -1 : 0, rest > 0 ? -1 : 0);
+  __m256d sum = _mm256_setzero_pd();
+  __m256d sum_r_bg = _mm256_setzero_pd();
+  __m256d out_of_range = _mm256_setzero_pd();
+  auto step = [&](Eigen::Index i, bool tail) __attribute__((target("avx2,fma"))) {
+    const __m256d bg_i = tail ? _mm256_maskload_pd(bg + i, tail_mask) : _mm256_loadu_pd(bg + i);
+    const __m256d d_i = tail ? _mm256_maskload_pd(d + i, tail_mask) : _mm256_loadu_pd(d + i);
+    __m256d m = _mm256_mul_pd(a, bg_i);
+    for (Eigen::Index k = 0; k < (single_template ? 1 : n_templates); ++k) {
+      const double* sky = p.sky + k * p.sky_stride + position + i;
+      m = _mm256_fmadd_pd(_mm256_set1_pd(flux[k]),
+                          tail ? _mm256_maskload_pd(sky, tail_mask) : _mm256_loadu_pd(sky),
+                          m);
+    }
+    if (tail) m = _mm256_blendv_pd(one, m, _mm256_castsi256_pd(tail_mask));
+    out_of_range = _mm256_or_pd(
+        out_of_range, _mm256_or_pd(_mm256_cmp_pd(m, smallest_normal, _CMP_NGE_UQ),
+                                   _mm256_cmp_pd(m, largest, _CMP_NLE_UQ)));
+    sum = _mm256_fmadd_pd(d_i, log_avx2(m), sum);
+    if constexpr (gradient) {
+      const __m256d r = _mm256_div_pd(d_i, m);
+      sum_r_bg = _mm256_fmadd_pd(r, bg_i, sum_r_bg);
+      _mm256_store_pd(buffer + i, r);
+    }
+  };
+  Eigen::Index i = 0;
+  for (; i + 8 <= full; i += 8) {
+    step(i, false);
+    step(i + 4, false);
+  }
+  if (i < full) step(i, false);
+  if (rest) step(full, true);
+  if (_mm256_movemask_pd(out_of_range)) return false;
+  loglik += sum_lanes(sum);
+  if constexpr (gradient) {
+    grad_amplitude += sum_lanes(sum_r_bg);
+    for (Eigen::Index k = 0; k < p.n_templates; ++k) {
+      const double* sky = p.sky + k * p.sky_stride + position;
+      __m256d dot = _mm256_setzero_pd();
+      for (Eigen::Index j = 0; j < full; j += 4)
+        dot = _mm256_fmadd_pd(_mm256_load_pd(buffer + j), _mm256_loadu_pd(sky + j), dot);
+      if (rest)  // r = 0 in the padding lanes
+        dot = _mm256_fmadd_pd(_mm256_load_pd(buffer + full),
+                              _mm256_maskload_pd(sky + full, tail_mask), dot);
+      grad_flux[k] += sum_lanes(dot);
+    }
+  }
+  return true;
+}
+
+/// tile_avx2_impl for the number of templates.
+template <bool gradient>
+__attribute__((target("avx2,fma"))) inline bool tile_avx2(
+    const problem& p, const double* flux, double amplitude, Eigen::Index position,
+    Eigen::Index n, double* buffer, double& loglik, double* grad_flux,
+    double& grad_amplitude) {
+  if (p.n_templates == 1)
+    return tile_avx2_impl<gradient, true>(p, flux, amplitude, position, n, buffer, loglik,
+                                          grad_flux, grad_amplitude);
+  return tile_avx2_impl<gradient, false>(p, flux, amplitude, position, n, buffer, loglik,
+                                         grad_flux, grad_amplitude);
+}
+#endif
+
+/// Whether tiles run the AVX2 code: the CPU has AVX2 and FMA (asked once) and the
+/// environment variable BAYESBG_PORTABLE_LIKELIHOOD is unset or empty.  The two paths
+/// agree to rounding (about 1e-15 relative); set the variable to get the portable
+/// path's bits on every machine.
+inline bool use_avx2() {
+#ifdef BAYESBG_POPULATED_BINS_AVX2
+  static const bool chosen = [] {
+    const char* portable = std::getenv("BAYESBG_PORTABLE_LIKELIHOOD");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+           && (portable == nullptr || *portable == '\0');
+  }();
+  return chosen;
+#else
+  return false;
+#endif
+}
+
+/// One tile with the chosen code; false (with bad_value) if some m <= 0 or NaN.
+template <bool gradient>
+inline bool tile_sums(const problem& p, const double* flux, double amplitude,
+                      Eigen::Index position, Eigen::Index n, double* buffer, bool avx2,
+                      double& loglik, double* grad_flux, double& grad_amplitude,
+                      double& bad_value) {
+#ifdef BAYESBG_POPULATED_BINS_AVX2
+  if (avx2 && tile_avx2<gradient>(p, flux, amplitude, position, n, buffer, loglik,
+                                  grad_flux, grad_amplitude))
+    return true;
+#endif
+  return tile_portable<gradient>(p, flux, amplitude, position, n, buffer, loglik,
+                                 grad_flux, grad_amplitude, bad_value);
+}
+
 /// Sums over bins [begin, end): sum d log m into loglik; if gradient, sum r S_k into
 /// grad_flux[k] and sum r Bg into grad_amplitude[b] (both zeroed by the caller).
 /// Returns false if some m <= 0 (or NaN), with the offending value in bad_value.
 template <bool gradient>
 inline bool chunk_sums(const problem& p, const double* flux, const double* amplitude,
-                       Eigen::Index begin, Eigen::Index end, double& loglik,
+                       Eigen::Index begin, Eigen::Index end, bool avx2, double& loglik,
                        double* grad_flux, double* grad_amplitude, double& bad_value) {
-  using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
-  using ConstMap = Eigen::Map<const Array>;
   alignas(64) double buffer[tile_size];
   const std::vector<int>& block_start = *p.block_start;
   // Block of bin `begin` (0-based): the last b with block_start[b] - 1 <= begin.
@@ -94,30 +307,16 @@ inline bool chunk_sums(const problem& p, const double* flux, const double* ampli
                                     static_cast<int>(begin + 1))
                    - block_start.begin() - 1;
   double sum = 0.0;
+  double unused = 0.0;
   Eigen::Index position = begin;
   while (position < end) {
     while (block_start[b + 1] - 1 <= position) ++b;  // skip ended (or empty) blocks
     const Eigen::Index stop = std::min<Eigen::Index>(
         {end, static_cast<Eigen::Index>(block_start[b + 1] - 1), position + tile_size});
-    const Eigen::Index n = stop - position;
-    Eigen::Map<Array> m(buffer, n);
-    const ConstMap d(p.counts + position, n);
-    const ConstMap bg(p.background + position, n);
-    m = amplitude[b] * bg;
-    for (Eigen::Index k = 0; k < p.n_templates; ++k)
-      m += flux[k] * ConstMap(p.sky + k * p.sky_stride + position, n);
-    const double smallest = m.minCoeff();
-    if (!(smallest > 0)) {
-      bad_value = smallest;
+    if (!tile_sums<gradient>(p, flux, amplitude[b], position, stop - position, buffer, avx2,
+                             sum, grad_flux, gradient ? grad_amplitude[b] : unused,
+                             bad_value))
       return false;
-    }
-    sum += (d * m.log()).sum();
-    if constexpr (gradient) {
-      m = d / m;  // r
-      for (Eigen::Index k = 0; k < p.n_templates; ++k)
-        grad_flux[k] += (m * ConstMap(p.sky + k * p.sky_stride + position, n)).sum();
-      grad_amplitude[b] += (m * bg).sum();
-    }
     position = stop;
   }
   loglik += sum;
@@ -138,12 +337,13 @@ inline double evaluate(const problem& p, const Eigen::VectorXd& flux,
       Eigen::MatrixXd::Zero(n_chunks, width);
   std::vector<char> failed(n_chunks, 0);
   std::vector<double> bad(n_chunks, 0.0);
+  const bool avx2 = use_avx2();
   auto run = [&](Eigen::Index c) {
     double* row = partial.row(c).data();
     const Eigen::Index begin = c * chunk;
     const Eigen::Index end = std::min(p.n_bins, begin + chunk);
-    failed[c] = !chunk_sums<gradient>(p, flux.data(), amplitude.data(), begin, end, row[0],
-                                      row + 1, row + 1 + p.n_templates, bad[c]);
+    failed[c] = !chunk_sums<gradient>(p, flux.data(), amplitude.data(), begin, end, avx2,
+                                      row[0], row + 1, row + 1 + p.n_templates, bad[c]);
   };
 #ifdef STAN_THREADS
   if (n_chunks > 1) {
@@ -240,22 +440,22 @@ inline stan::return_type_t<TF, TA> populated_bins_loglik(
 
 namespace bayesbg_populated_bins {
 
-/// sum d log m over the bins [begin, end), all in block b (double only).
-inline double segment_loglik(const problem& p, const double* flux, double amplitude,
-                             Eigen::Index begin, Eigen::Index end) {
-  using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
-  using ConstMap = Eigen::Map<const Array>;
+/// sum d log m over the bins [begin, end), all in one block (double only); false
+/// (with bad_value) if some m <= 0 or NaN.
+inline bool segment_loglik(const problem& p, const double* flux, double amplitude,
+                           Eigen::Index begin, Eigen::Index end, bool avx2, double& loglik,
+                           double& bad_value) {
   alignas(64) double buffer[tile_size];
   double sum = 0.0;
+  double unused = 0.0;
   for (Eigen::Index position = begin; position < end; position += tile_size) {
     const Eigen::Index n = std::min<Eigen::Index>(tile_size, end - position);
-    Eigen::Map<Array> m(buffer, n);
-    m = amplitude * ConstMap(p.background + position, n);
-    for (Eigen::Index k = 0; k < p.n_templates; ++k)
-      m += flux[k] * ConstMap(p.sky + k * p.sky_stride + position, n);
-    sum += (ConstMap(p.counts + position, n) * m.log()).sum();
+    if (!tile_sums<false>(p, flux, amplitude, position, n, buffer, avx2, sum, nullptr,
+                          unused, bad_value))
+      return false;
   }
-  return sum;
+  loglik = sum;
+  return true;
 }
 
 }  // namespace bayesbg_populated_bins
@@ -310,10 +510,20 @@ inline Eigen::VectorXd populated_bins_loglik_per_time(
   const bayesbg_populated_bins::problem p{d.data(), S.data(), S.outerStride(), bg.data(),
                                           &block_start, n_bins, S.cols(), n_blocks};
   Eigen::VectorXd result = Eigen::VectorXd::Zero(n_time);
+  const bool avx2 = bayesbg_populated_bins::use_avx2();
   auto run = [&](Eigen::Index t) {
-    if (start[t + 1] > start[t])
-      result[t] = bayesbg_populated_bins::segment_loglik(p, f.data(), a[block[t]], start[t],
-                                                         start[t + 1]);
+    if (start[t + 1] == start[t]) return;
+    double bad_value = 0.0;
+    if (bayesbg_populated_bins::segment_loglik(p, f.data(), a[block[t]], start[t],
+                                               start[t + 1], avx2, result[t], bad_value))
+      return;
+    double sum = 0.0;  // some m <= 0 or NaN: -inf or NaN, as log(m) gives in Stan
+    for (Eigen::Index i = start[t]; i < start[t + 1]; ++i) {
+      double m = a[block[t]] * bg[i];
+      for (Eigen::Index k = 0; k < S.cols(); ++k) m += f[k] * S(i, k);
+      sum += d[i] * std::log(m);
+    }
+    result[t] = sum;
   };
 #ifdef STAN_THREADS
   tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, n_time, 1),
