@@ -48,7 +48,7 @@ iter_sampling = 150
 @pytest.fixture(scope="module")
 def reduced_fit(cosi_model, reduced_problem):
     data, truth = reduced_problem
-    config = SamplerConfig(chains=4, parallel_chains=2, iter_warmup=300, iter_sampling=300)
+    config = SamplerConfig(chains=4, parallel_chains=2, iter_warmup=500, iter_sampling=500)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplerWarning)
         return fit_cosi(data, seed=21, config=config, truth=truth, model=cosi_model)
