@@ -47,6 +47,9 @@
 // time bin t, whose populated bins are the next nonzero_per_time[t] bins; one pass over
 // the same columns, in tiles, time bins in parallel with STAN_THREADS.  It does not
 // throw: m <= 0 gives -inf or NaN there, as log(m) does in the Stan expression.
+// populated_bins_loglik(_chunked) likewise returns -inf if some m = 0 and NaN if some m
+// is NaN (the sampler rejects such a point quietly, as with the Stan expression); only
+// m < 0 raises a domain error.
 //
 // Defined in the global namespace, which encloses every
 // model's namespace, so one header serves every program.  bayesbg's own code.
@@ -58,6 +61,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <ostream>
 #include <vector>
 
@@ -357,15 +361,26 @@ inline double evaluate(const problem& p, const Eigen::VectorXd& flux,
 #else
   for (Eigen::Index c = 0; c < n_chunks; ++c) run(c);
 #endif
-  for (Eigen::Index c = 0; c < n_chunks; ++c)
-    if (failed[c])
-      stan::math::throw_domain_error("populated_bins_loglik", "expected counts", bad[c],
-                                     "must be positive in populated bins, found ");
   double loglik = 0.0;
   if constexpr (gradient) {
     grad_flux = Eigen::VectorXd::Zero(p.n_templates);
     grad_amplitude = Eigen::VectorXd::Zero(p.n_blocks);
   }
+  // Some m <= 0 or NaN.  m = 0 (parameters that underflow to 0 early in warm-up) is a
+  // likelihood of 0: -inf, as log(0) gives in the Stan expression; NaN (inf * 0) gives
+  // NaN, as there.  Either makes the sampler reject the point without a message (the
+  // gradient is left at 0).  m < 0 cannot come from non-negative parameters and data,
+  // so it is reported.
+  bool zero = false, not_a_number = false;
+  for (Eigen::Index c = 0; c < n_chunks; ++c) {
+    if (!failed[c]) continue;
+    if (bad[c] < 0)
+      stan::math::throw_domain_error("populated_bins_loglik", "expected counts", bad[c],
+                                     "must be non-negative in populated bins, found ");
+    (bad[c] == 0 ? zero : not_a_number) = true;
+  }
+  if (not_a_number) return std::numeric_limits<double>::quiet_NaN();
+  if (zero) return -std::numeric_limits<double>::infinity();
   for (Eigen::Index c = 0; c < n_chunks; ++c) {  // fixed order: thread-count independent
     loglik += partial(c, 0);
     if constexpr (gradient) {

@@ -89,7 +89,7 @@ def _group_log_sums(model, values: np.ndarray, group_size: np.ndarray) -> np.nda
                              "group_size": group_size.astype(int)},
                        fixed_param=True, chains=1, iter_sampling=1, sig_figs=18,
                        show_progress=False)
-    return fit.stan_variable("group_log_sum")[0]
+    return fit.stan_variable("group_log_sum")[0], fit.stan_variable("zero_rate_loglik")[0]
 
 
 def test_vectorised_log_is_within_one_ulp(log_values_model):
@@ -101,7 +101,8 @@ def test_vectorised_log_is_within_one_ulp(log_values_model):
         [1.0, np.nextafter(1.0, 0), np.nextafter(1.0, 2), np.sqrt(2) / 2, np.sqrt(2),
          np.finfo(float).tiny, np.finfo(float).max, 5e-324],  # last: subnormal
     ])
-    got = _group_log_sums(log_values_model, values, np.ones(values.size))
+    got, zero_rate = _group_log_sums(log_values_model, values, np.ones(values.size))
+    assert zero_rate == -np.inf  # m = 0: -inf, not an exception
     want = np.log(values)
     ulp = np.spacing(np.abs(want))
     error = np.abs(got - want) / np.where(want == 0, np.finfo(float).tiny, ulp)
@@ -114,7 +115,7 @@ def test_vectorised_log_sums_over_full_vectors(log_values_model):
     rng = np.random.default_rng(12)
     group_size = rng.integers(4, 600, 40)
     values = rng.gamma(2.0, 1.0, group_size.sum()) + 1e-3
-    got = _group_log_sums(log_values_model, values, group_size)
+    got, _ = _group_log_sums(log_values_model, values, group_size)
     edges = np.concatenate([[0], np.cumsum(group_size)])
     want = np.array([np.log(values[a:b]).sum() for a, b in zip(edges[:-1], edges[1:], strict=True)])
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-12)
