@@ -37,6 +37,7 @@ from bayesbg.cosi.fit import (
     fit_cosi,
     fit_data_from_config,
     maximum_likelihood,
+    prior_initial_values,
     run_fit_config,
 )
 from bayesbg.cosi.likelihood import CosiFitData, prepare_fit_data
@@ -107,6 +108,7 @@ __all__ = [
     "load_cosipy_fit_data",
     "load_dataset",
     "maximum_likelihood",
+    "prior_initial_values",
     "maximum_likelihood_spectrum",
     "merge_blocks",
     "point_source_response",

@@ -38,6 +38,7 @@ __all__ = [
     "fit_cosi",
     "fit_data_from_config",
     "maximum_likelihood",
+    "prior_initial_values",
     "run_fit_config",
 ]
 
@@ -162,7 +163,7 @@ def fit_cosi(
     if model is None:
         model = cosi_fit_model(threads=config.threads_per_chain > 1)
     stan_data = data.to_stan_data(grainsize=grainsize)
-    inits = _prior_inits(data, chains=config.chains, seed=seed)
+    inits = prior_initial_values(data, chains=config.chains, seed=seed)
     fit = sample(model, stan_data, seed=seed, inits=inits, **config.to_kwargs())
     idata = _inference_data(fit, data)
     ppc_summary, ppc_files = {}, {}
@@ -348,8 +349,26 @@ def _truth(truth: Mapping[str, ArrayLike] | None) -> dict[str, Any] | None:
     return {name: value for name, value in truth.items() if name in PARAMETERS}
 
 
-def _prior_inits(data: CosiFitData, *, chains: int, seed: int) -> list[dict[str, Any]]:
-    """Per-chain initial values: fluxes from the truncated-normal prior, amplitudes near 1."""
+def prior_initial_values(data: CosiFitData, *, chains: int, seed: int
+                         ) -> list[dict[str, Any]]:
+    """Per-chain initial values, as :func:`fit_cosi` uses them.
+
+    Parameters
+    ----------
+    data : `CosiFitData`
+        The fit data (for the priors and the number of blocks).
+    chains : int
+        Number of chains.
+    seed : int
+        Seed; the same seed gives the same values.
+
+    Returns
+    -------
+    inits : list of dict
+        Per chain, ``flux`` (ph cm-2 s-1; drawn from the prior, kept above 1 % of
+        ``max(prior mean, prior sd)``) and ``background_amplitude`` (dimensionless,
+        normal around 1 with sd 0.02, clipped to [0.5, 1.5]).
+    """
     generator = np.random.default_rng([int(seed), 0xC051])
     inits = []
     for _ in range(chains):

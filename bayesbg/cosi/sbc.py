@@ -136,10 +136,10 @@ class CosiSbcModel:
         Same program, data, initial values and sampler settings as ``fit_cosi``, without
         building the InferenceData and summaries (about 0.3 s per small fit).
         """
-        from bayesbg.cosi.fit import _prior_inits
+        from bayesbg.cosi.fit import prior_initial_values
         from bayesbg.stan import sample
 
-        inits = _prior_inits(data, chains=self.config.chains, seed=seed)
+        inits = prior_initial_values(data, chains=self.config.chains, seed=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sampler warnings: divergences are counted
             fit = sample(self.model, data.to_stan_data(), seed=seed, inits=inits,
