@@ -83,12 +83,12 @@ def cosi_fit_model(*, threads: bool = False, native: bool = False) -> cmdstanpy.
         Default is False.
     native : bool
         Compile with ``CXXFLAGS=-march=native``. Since the fused likelihood picks
-        its AVX2 code at run time, this no longer speeds up this program (2.2 against
-        1.8 ms per gradient in docs/cosi.md); it is kept for experiments. The first
-        such build takes a few minutes longer (CmdStan builds a driver object and a
-        precompiled header for this flag set), and the executable runs only on CPUs
-        like this one: the cache key holds the CPU's model name and flags. Default is
-        False.
+        its AVX2 code at run time, this no longer speeds up this program (about 2 ms
+        per gradient either way at full scale, docs/cosi.md); it is kept for
+        experiments. The first such build takes a few minutes longer (CmdStan builds a
+        driver object and a precompiled header for this flag set), and the executable
+        runs only on CPUs like this one: the cache key holds the CPU's model name and
+        flags. Default is False.
     """
     cpp_options = {"CXXFLAGS": "-march=native"} if native else None
     return compile_model(stan_model_file(MODEL_NAME), threads=threads, cpp_options=cpp_options)
