@@ -16,8 +16,9 @@
 // AVX2 and FMA (checked at run time, so the default build without -march has it too)
 // a tile is one pass of 4-wide AVX2 instructions with its own vectorised log (fdlibm's
 // algorithm, within 1 ulp); elsewhere, or with BAYESBG_PORTABLE_LIKELIHOOD=1 in the
-// environment, Eigen's array code at the compiler's target.  Nothing of size N is allocated; the data are read in place (Stan
-// passes its matrix and vectors by reference, S column-major so S_k is contiguous).
+// environment, Eigen's array code at the compiler's target.  Nothing of size N is
+// allocated; the data are read in place (Stan passes its matrix and vectors by
+// reference, S column-major so S_k is contiguous).
 // Each chunk's sums go to its own slot and are added in chunk order, so the result does
 // not depend on the number of threads: with STAN_THREADS the chunks run in parallel
 // (tbb::parallel_for in the chain's TBB arena, i.e. threads_per_chain threads), without
@@ -183,7 +184,7 @@ __attribute__((target("avx2,fma"))) inline double sum_lanes(__m256d x) {
 
 /// tile_portable with AVX2: returns false without changing anything if some m is not
 /// a positive normal finite double (the caller then redoes the tile portably, which
-/// handles subnormal or infinite m through std::log and reports m <= 0 or NaN).
+/// handles subnormal or infinite m through std::log and flags m <= 0 or NaN).
 /// Lanes past n (the last vector) are padded with m = 1, d = 0, so they add nothing.
 /// single_template: K = 1 known at compile time (the common case; no loop over k).
 template <bool gradient, bool single_template>
@@ -282,6 +283,13 @@ inline bool use_avx2() {
 #endif
 }
 
+/// sum d log m when a tile flagged bad_value (some m <= 0 or NaN): -inf for m = 0 (a
+/// likelihood of 0), NaN otherwise, as log(m) gives in the Stan expression.
+inline double invalid_rate_loglik(double bad_value) {
+  return bad_value == 0 ? -std::numeric_limits<double>::infinity()
+                        : std::numeric_limits<double>::quiet_NaN();
+}
+
 /// One tile with the chosen code; false (with bad_value) if some m <= 0 or NaN.
 template <bool gradient>
 inline bool tile_sums(const problem& p, const double* flux, double amplitude,
@@ -371,16 +379,15 @@ inline double evaluate(const problem& p, const Eigen::VectorXd& flux,
   // NaN, as there.  Either makes the sampler reject the point without a message (the
   // gradient is left at 0).  m < 0 cannot come from non-negative parameters and data,
   // so it is reported.
-  bool zero = false, not_a_number = false;
+  double invalid = 0.0;  // 0: all m > 0; else -inf or NaN (NaN wins)
   for (Eigen::Index c = 0; c < n_chunks; ++c) {
     if (!failed[c]) continue;
     if (bad[c] < 0)
       stan::math::throw_domain_error("populated_bins_loglik", "expected counts", bad[c],
                                      "must be non-negative in populated bins, found ");
-    (bad[c] == 0 ? zero : not_a_number) = true;
+    if (!std::isnan(invalid)) invalid = invalid_rate_loglik(bad[c]);
   }
-  if (not_a_number) return std::numeric_limits<double>::quiet_NaN();
-  if (zero) return -std::numeric_limits<double>::infinity();
+  if (invalid != 0.0) return invalid;
   for (Eigen::Index c = 0; c < n_chunks; ++c) {  // fixed order: thread-count independent
     loglik += partial(c, 0);
     if constexpr (gradient) {
@@ -529,16 +536,9 @@ inline Eigen::VectorXd populated_bins_loglik_per_time(
   auto run = [&](Eigen::Index t) {
     if (start[t + 1] == start[t]) return;
     double bad_value = 0.0;
-    if (bayesbg_populated_bins::segment_loglik(p, f.data(), a[block[t]], start[t],
-                                               start[t + 1], avx2, result[t], bad_value))
-      return;
-    double sum = 0.0;  // some m <= 0 or NaN: -inf or NaN, as log(m) gives in Stan
-    for (Eigen::Index i = start[t]; i < start[t + 1]; ++i) {
-      double m = a[block[t]] * bg[i];
-      for (Eigen::Index k = 0; k < S.cols(); ++k) m += f[k] * S(i, k);
-      sum += d[i] * std::log(m);
-    }
-    result[t] = sum;
+    if (!bayesbg_populated_bins::segment_loglik(p, f.data(), a[block[t]], start[t],
+                                                start[t + 1], avx2, result[t], bad_value))
+      result[t] = bayesbg_populated_bins::invalid_rate_loglik(bad_value);
   };
 #ifdef STAN_THREADS
   tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, n_time, 1),

@@ -110,6 +110,14 @@ def test_vectorised_log_is_within_one_ulp(log_values_model):
     assert error.max() <= 1.0, (error.max(), values[np.argmax(error)])
 
 
+def test_zero_rate_gives_minus_infinity_per_group(log_values_model):
+    """m = 0 in a group: -inf for that group only (no exception in generated quantities)."""
+    values = np.array([2.0, 3.0, 0.0, 5.0, 7.0])
+    got, _ = _group_log_sums(log_values_model, values, np.array([2, 2, 1]))
+    np.testing.assert_allclose(got[[0, 2]], [np.log(6.0), np.log(7.0)], rtol=1e-15)
+    assert got[1] == -np.inf
+
+
 def test_vectorised_log_sums_over_full_vectors(log_values_model):
     """Groups of 4 to 600 values: full vectors, tails and more than one tile."""
     rng = np.random.default_rng(12)
