@@ -71,11 +71,7 @@ def run_scan_background_config(
     run_dir : `~pathlib.Path`
     """
     started = time.perf_counter()
-    config = CosiFitConfig.read(path)
-    if config.scan_background is None:
-        raise ValueError(f"scan_background: {path} has no [scan_background] table")
-    target = _start(_default(run_dir, config, "scan-background"), overwrite=overwrite)
-    scan = config.scan_background
+    config, scan, target = _open_scan(path, "scan_background", run_dir, overwrite=overwrite)
     dataset = config.load_dataset()
     tracers = scan.tracers if scan.tracers is not None else (config.tracer,)
     for tracer in tracers:
@@ -153,11 +149,7 @@ def run_scan_template_config(
     run_dir : `~pathlib.Path`
     """
     started = time.perf_counter()
-    config = CosiFitConfig.read(path)
-    if config.scan_template is None:
-        raise ValueError(f"scan_template: {path} has no [scan_template] table")
-    target = _start(_default(run_dir, config, "scan-template"), overwrite=overwrite)
-    scan = config.scan_template
+    config, scan, target = _open_scan(path, "scan_template", run_dir, overwrite=overwrite)
     dataset = config.load_dataset()
     background = config.background_model(dataset)
     bin_size = scan.bin_size if scan.bin_size is not None else 180.0 / dataset.n_phi
@@ -217,6 +209,17 @@ def _write_scan_run(target: Path, kind: str, table: pd.DataFrame, figure: Any,
         seed=seed, overwrite=overwrite, wall_time_s=time.perf_counter() - started,
         stan_versions=stan_versions(),
     )
+
+
+def _open_scan(path: str | Path, table: str, run_dir: str | Path | None, *,
+               overwrite: bool) -> tuple[CosiFitConfig, Any, Path]:
+    """The configuration, its ``[table]`` settings and the checked run directory."""
+    config = CosiFitConfig.read(path)
+    scan = getattr(config, table)
+    if scan is None:
+        raise ValueError(f"{table}: {path} has no [{table}] table")
+    kind = table.replace("_", "-")  # scan-background, scan-template
+    return config, scan, _start(_default(run_dir, config, kind), overwrite=overwrite)
 
 
 def _start(run_dir: Path, *, overwrite: bool) -> Path:
