@@ -20,9 +20,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import optimize  # noqa: E402
 
+from bayesbg.spectra.band_integrals import band_quadrature  # noqa: E402
 from bayesbg.spectra.crab_units import KEV_PER_FLUX_UNIT  # noqa: E402
 from bayesbg.spectra.ipm import ipm_band_table, shock_temperature  # noqa: E402
-from bayesbg.spectra.models import band_quadrature, photon_shape  # noqa: E402
+from bayesbg.spectra.models import photon_shape  # noqa: E402
 from bayesbg.spectra.simulate import isgri_bands  # noqa: E402
 
 

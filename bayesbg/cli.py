@@ -176,22 +176,42 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
+    from bayesbg.stan import check_programs, stan_models_dir
     from bayesbg.toolchain import doctor_report
 
-    print(doctor_report())
+    report = doctor_report()
+    print(report.render())
+    if not report.ok:
+        print("Stan models: not checked (no CmdStan)")
+        return 1
+    statuses = check_programs()
+    print(f"Stan models in {stan_models_dir()}:")
+    for status in statuses:
+        print(f"  {status.name}.stan: {status.detail}")
+    failed = [s.name for s in statuses if not s.ok]
+    if failed:
+        print(f"bayesbg doctor: {len(failed)} program(s) missing or failing: "
+              f"{', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from bayesbg.stan import compile_model, stan_model_file, stan_models_dir
+    from bayesbg.stan import check_programs, compile_model, stan_model_file
 
-    names = args.models or sorted(p.stem for p in stan_models_dir().glob("*.stan"))
-    if not names:
-        print(f"no Stan programs in {stan_models_dir()}")
+    if args.models:
+        for name in args.models:
+            model = compile_model(stan_model_file(name), threads=args.threads)
+            print(f"{name}: {model.exe_file}")
         return 0
-    for name in names:
-        model = compile_model(stan_model_file(name), threads=args.threads)
-        print(f"{name}: {model.exe_file}")
+    statuses = check_programs(threads=args.threads)
+    for status in statuses:
+        print(f"{status.name}: {status.detail}")
+    failed = [s.name for s in statuses if not s.ok]
+    if failed:
+        print(f"bayesbg compile: {len(failed)} program(s) missing or failing: "
+              f"{', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

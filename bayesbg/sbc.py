@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import sys
 import time
@@ -30,6 +29,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
+
+from bayesbg.atomic import atomic_file, write_text_atomic
 
 __all__ = [
     "PosteriorDraws",
@@ -200,13 +201,9 @@ class SbcResult:
 
     def write_json(self, path: str | Path) -> Path:
         """Write :meth:`to_dict` plus the ranks to ``path``, atomically."""
-        target = Path(path)
         payload = {**self.to_dict(), "parameter_names": list(self.parameter_names),
                    "ranks": self.ranks.tolist()}
-        partial = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-        partial.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        os.replace(partial, target)
-        return target
+        return write_text_atomic(path, json.dumps(payload, indent=1) + "\n")
 
 
 def rank_bins(n_rank_draws: int, n_replications: int, *, max_bins: int = 20,
@@ -494,15 +491,8 @@ def plot_sbc(
                  f"{100 * level:.0f} % bands", fontsize=9)
     fig.tight_layout()
     if path is not None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.stem}.partial-{secrets.token_hex(4)}.png")
-        try:
+        with atomic_file(path, keep_suffix=True) as partial:
             fig.savefig(partial, dpi=100)
-            os.replace(partial, target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
         plt.close(fig)
     return fig
 

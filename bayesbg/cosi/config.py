@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, TomlTable, read_toml
 from bayesbg.cosi.background import (
     BackgroundModel,
     altitude_blocks,
@@ -62,9 +62,8 @@ from bayesbg.cosi.background import (
 )
 from bayesbg.cosi.data import CosiDataset, load_dataset
 from bayesbg.cosi.scan_config import BackgroundScanConfig, TemplateScanConfig
-from bayesbg.toml_tables import get_table, parse_document
 
-__all__ = ["SCHEMES", "CosiFitConfig"]
+__all__ = ["SCHEMES", "CosiFitConfig", "background_values"]
 
 log = logging.getLogger(__name__)
 
@@ -174,58 +173,57 @@ class CosiFitConfig:
                 raise ValueError(f"{name}: expected a positive number, found {value!r}")
 
     @classmethod
-    def from_toml(cls, text: str, *, base: str | Path = ".") -> CosiFitConfig:
+    def from_toml(cls, text: str, *, base: str | Path = ".",
+                  source: str = "config") -> CosiFitConfig:
         """Parse TOML text; relative paths are taken relative to ``base``.
 
         Raises
         ------
-        ValueError
+        ConfigError
             On invalid TOML, an unknown table or key (named), or an invalid value.
         """
-        document = parse_document(text, _TOP)
-        data = get_table(document, "data", _DATA)
-        background = get_table(document, "background", _BACKGROUND)
-        priors = get_table(document, "priors", _PRIORS)
-        if "dataset" not in data:
-            raise ValueError("data.dataset: missing; the dataset file to fit")
-        base = Path(base)
+        return cls.from_table(TomlTable.from_text(text, source=source, base=base))
 
-        def path(value: Any) -> Path:
-            return (base / str(value)).resolve() if not Path(str(value)).is_absolute() \
-                else Path(str(value))
+    @classmethod
+    def from_table(cls, document: TomlTable) -> CosiFitConfig:
+        """Build from the top-level table of a COSI configuration file.
 
-        values: dict[str, Any] = {"dataset": path(data["dataset"])}
+        Raises
+        ------
+        ConfigError
+            Naming the file, table and key at fault.
+        """
+        document.check_keys(_TOP)
+        data = document.table("data", _DATA)
+        background = document.table("background", _BACKGROUND)
+        priors = document.table("priors", _PRIORS)
+        values: dict[str, Any] = {"dataset": data.path("dataset")}
         if "templates" in data:
-            values["templates"] = tuple(str(t) for t in data["templates"])
+            values["templates"] = data.strings("templates", scalar_ok=True)
         for key in ("energy_min", "energy_max"):
             if key in data:
-                values[key] = float(data[key])
-        for key in ("tracer", "scheme", "n_blocks", "altitude_step", "sigma", "detrend"):
-            if key in background:
-                values[key] = background[key]
-        if "response" in background:
-            values["response"] = path(background["response"])
+                values[key] = data.number(key, minimum=0.0)
+        values.update(background_values(background))
         for key, name in (("flux_mean", "flux_prior_mean"), ("flux_sd", "flux_prior_sd")):
             if key in priors:
-                value = priors[key]
-                values[name] = tuple(float(v) for v in value) if isinstance(value, list) \
-                    else float(value)
+                values[name] = priors.number_or_numbers(key)
         if "background_sd" in priors:
-            values["background_prior_sd"] = float(priors["background_sd"])
-        for key in ("seed", "grainsize", "native"):
+            values["background_prior_sd"] = priors.number("background_sd", positive=True)
+        for key in ("seed", "grainsize"):
             if key in document:
-                values[key] = document[key]
+                values[key] = document.integer(key, minimum=0)
+        if "native" in document:
+            values["native"] = document.boolean("native")
         if "run_dir" in document:
-            values["run_dir"] = path(document["run_dir"])
-        values["sampler"] = SamplerConfig.from_dict(get_table(document, "sampler", None))
-        # scan tables (bayesbg.cosi.scan_config): validated there, errors name the key
-        if "scan_background" in document:
-            values["scan_background"] = BackgroundScanConfig.from_dict(
-                get_table(document, "scan_background", None))
-        if "scan_template" in document:
-            values["scan_template"] = TemplateScanConfig.from_dict(
-                get_table(document, "scan_template", None))
-        return cls(**values)
+            values["run_dir"] = document.path("run_dir")
+        values["sampler"] = SamplerConfig.from_table(document.table("sampler"))
+        if document.has_table("scan_background"):
+            values["scan_background"] = BackgroundScanConfig.from_table(
+                document.table("scan_background"))
+        if document.has_table("scan_template"):
+            values["scan_template"] = TemplateScanConfig.from_table(
+                document.table("scan_template"))
+        return document.build(cls, values)
 
     @classmethod
     def read(cls, path: str | Path) -> CosiFitConfig:
@@ -236,12 +234,9 @@ class CosiFitConfig:
         config : `CosiFitConfig`
             With ``run_dir`` defaulting to ``runs/<file stem>``.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file {path} does not exist")
-        config = cls.from_toml(path.read_text(encoding="utf-8"), base=path.parent)
+        config = cls.from_table(read_toml(path))
         if config.run_dir is None:
-            object.__setattr__(config, "run_dir", Path("runs") / path.stem)
+            object.__setattr__(config, "run_dir", Path("runs") / Path(path).stem)
         return config
 
     def to_dict(self) -> dict[str, Any]:
@@ -301,3 +296,30 @@ class CosiFitConfig:
         )
 
 
+def background_values(background: TomlTable) -> dict[str, Any]:
+    """`CosiFitConfig` fields from a ``[background]`` table (shared with deconvolution).
+
+    Parameters
+    ----------
+    background : `bayesbg.config.TomlTable`
+        The table, keys already checked.
+
+    Returns
+    -------
+    values : dict
+        Field name -> value for the keys present.
+    """
+    values: dict[str, Any] = {}
+    for key in ("tracer", "scheme"):
+        if key in background:
+            values[key] = background.string(key)
+    if "n_blocks" in background:
+        values["n_blocks"] = background.integer("n_blocks", minimum=1)
+    for key in ("altitude_step", "sigma"):
+        if key in background:
+            values[key] = background.number(key, positive=True)
+    if "detrend" in background:
+        values["detrend"] = background.boolean("detrend")
+    if "response" in background:
+        values["response"] = background.path("response")
+    return values

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from bayesbg.atomic import atomic_file, check_writable_target
 from bayesbg.cosi._validation import (
     Template,
     background_response_array,
@@ -373,23 +372,12 @@ class CosiDataset:
         FileExistsError
             If ``path`` exists and ``overwrite`` is False.
         """
-        target = Path(path).expanduser().absolute()
-        if target.exists() and not overwrite:
-            raise FileExistsError(
-                f"{target} exists; choose another path or pass overwrite=True "
-                "(--overwrite on the command line)"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+        target = check_writable_target(path, overwrite=overwrite)
         dataset = self.to_xarray()
         encoding = {name: {"compression": "gzip", "compression_opts": 1}
                     for name in dataset.data_vars if name.startswith("template_")}
-        try:
+        with atomic_file(target, overwrite=overwrite) as partial:
             dataset.to_netcdf(partial, engine="h5netcdf", encoding=encoding)
-            os.replace(partial, target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
         log.info("wrote COSI dataset %s (%d x %d bins, %d non-zero)", target, self.n_time,
                  self.n_data_bin, self.n_nonzero)
         return target

@@ -11,8 +11,6 @@ band are marked. :func:`write_predictive_check_figures` writes ``ppc_<axis>.png`
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -26,6 +24,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from bayesbg.atomic import atomic_file  # noqa: E402
 from bayesbg.cosi.likelihood import CosiFitData  # noqa: E402
 from bayesbg.cosi.ppc import PredictiveCheck, predictive_checks  # noqa: E402
 
@@ -154,14 +153,8 @@ def write_predictive_check_figures(
 
 def _save(fig: Figure, path: Path) -> None:
     """Save as PNG under a temporary name, then rename into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial-{secrets.token_hex(4)}.png")
-    try:
+    with atomic_file(path, keep_suffix=True) as partial:
         fig.savefig(partial, dpi=100)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 def predictive_check_outputs(

@@ -31,6 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bayesbg.config import TomlTable
+
 __all__ = ["BackgroundScanConfig", "TemplateScanConfig"]
 
 _BACKGROUND_KEYS = {"tracers", "n_blocks", "altitude_step", "sigma", "detrend"}
@@ -84,16 +86,20 @@ class BackgroundScanConfig:
                              f"{self.detrend!r}")
 
     @classmethod
-    def from_dict(cls, table: dict[str, Any]) -> BackgroundScanConfig:
-        """From the ``[scan_background]`` TOML table; errors name the key."""
-        _known("scan_background", table, _BACKGROUND_KEYS)
+    def from_table(cls, table: TomlTable) -> BackgroundScanConfig:
+        """From the ``[scan_background]`` TOML table; errors name file and key."""
+        table.check_keys(_BACKGROUND_KEYS)
         values: dict[str, Any] = {}
-        for key in ("tracers", "n_blocks", "altitude_step", "sigma"):
+        if "tracers" in table:
+            values["tracers"] = table.strings("tracers")
+        if "n_blocks" in table:
+            values["n_blocks"] = table.integers("n_blocks", minimum=1)
+        for key in ("altitude_step", "sigma"):
             if key in table:
-                values[key] = _list("scan_background", key, table[key])
+                values[key] = table.numbers(key, positive=True)
         if "detrend" in table:
-            values["detrend"] = table["detrend"]
-        return cls(**values)
+            values["detrend"] = table.boolean("detrend")
+        return table.build(cls, values)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings."""
@@ -170,16 +176,26 @@ class TemplateScanConfig:
                              f"{self.template!r}")
 
     @classmethod
-    def from_dict(cls, table: dict[str, Any]) -> TemplateScanConfig:
-        """From the ``[scan_template]`` TOML table; errors name the key."""
-        _known("scan_template", table, _TEMPLATE_KEYS)
-        for key in ("sigma_l", "sigma_b", "simulation_seed"):
-            if key not in table:
-                raise ValueError(f"scan_template.{key}: missing")
-        values: dict[str, Any] = dict(table)
-        for key in ("sigma_l", "sigma_b"):
-            values[key] = _list("scan_template", key, table[key])
-        return cls(**values)
+    def from_table(cls, table: TomlTable) -> TemplateScanConfig:
+        """From the ``[scan_template]`` TOML table; errors name file and key."""
+        table.check_keys(_TEMPLATE_KEYS)
+        values: dict[str, Any] = {
+            "sigma_l": table.numbers("sigma_l", positive=True),
+            "sigma_b": table.numbers("sigma_b", positive=True),
+            "simulation_seed": table.integer("simulation_seed", minimum=0),
+        }
+        if "template" in table:
+            values["template"] = table.string("template")
+        for key in ("lon", "lat"):
+            if key in table:
+                values[key] = table.number(key)
+        for key in ("bin_size", "resolution", "area"):
+            if key in table:
+                values[key] = table.number(key, positive=True)
+        for key in ("instrument_nside", "sky_nside", "substeps"):
+            if key in table:
+                values[key] = table.integer(key, minimum=1)
+        return table.build(cls, values)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings."""
@@ -188,17 +204,3 @@ class TemplateScanConfig:
                 "lon": self.lon, "lat": self.lat, "bin_size": self.bin_size,
                 "instrument_nside": self.instrument_nside, "sky_nside": self.sky_nside,
                 "resolution": self.resolution, "area": self.area, "substeps": self.substeps}
-
-
-def _known(where: str, table: dict[str, Any], allowed: set[str]) -> None:
-    if not isinstance(table, dict):
-        raise ValueError(f"{where}: expected a table")
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(f"{where}.{unknown[0]}: unknown key; expected one of {sorted(allowed)}")
-
-
-def _list(where: str, key: str, value: Any) -> tuple[Any, ...]:
-    if not isinstance(value, list):
-        raise ValueError(f"{where}.{key}: expected a list, found {value!r}")
-    return tuple(value)

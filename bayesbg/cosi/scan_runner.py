@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
 import shutil
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bayesbg.atomic import write_text_atomic
 
 __all__ = ["PointRun", "fingerprint", "run_points"]
 
@@ -225,12 +226,9 @@ def _load_point(directory: Path | None, key: str, point: Mapping[str, Any],
 
 def _store_point(directory: Path, key: str, point: Mapping[str, Any], digest: str,
                  result: Mapping[str, Any]) -> None:
-    path = _point_file(directory, key)
-    temporary = directory / f".{key}.tmp-{secrets.token_hex(4)}"
     text = json.dumps({"fingerprint": digest, "point": _jsonable(point),
                        "result": _jsonable(result)}, indent=1)
-    temporary.write_text(text + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_text_atomic(_point_file(directory, key), text + "\n")
 
 
 def _jsonable(value: Any) -> Any:

@@ -20,20 +20,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
 __all__ = ["register", "run_config"]
 
 log = logging.getLogger(__name__)
-
-#: Flux estimators of ``method``: the binned mixture by maximum likelihood (scipy) or by
-#: NUTS (``stan_models/isgri_flux_mixture.stan``).
-_METHODS = ("mixture-ml", "mixture-nuts")
-
-_KEYS = {"input", "simulate_seed", "output", "method", "seed", "sampler"}
-
 
 def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
     """Add the ``isgri`` command group to the ``bayesbg`` parser.
@@ -99,10 +91,9 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
     FileExistsError
         If the output directory holds a run and ``overwrite`` is False (checked first).
     """
-    import dataclasses
     import time
 
-    from bayesbg.config import SamplerConfig
+    from bayesbg.isgri.config import IsgriRunConfig
     from bayesbg.isgri.fov_flux import flux_mixture_model
     from bayesbg.isgri.output import write_isgri_run_dir
     from bayesbg.isgri.pipeline import run_pipeline
@@ -112,49 +103,23 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
 
     started = time.perf_counter()
     path = Path(path)
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"config: invalid TOML in {path} ({err})") from err
-    unknown = sorted(set(config) - _KEYS)
-    if unknown:
-        raise ValueError(f"{unknown[0]}: unknown key; expected one of {sorted(_KEYS)}")
-    if ("input" in config) == ("simulate_seed" in config):
-        raise ValueError("input: give exactly one of input and simulate_seed")
-    method = config.get("method", "mixture-ml")
-    if method not in _METHODS:
-        raise ValueError(f"method: expected one of {list(_METHODS)}, found {method!r}"
-                         + (" (renamed: 'gaussian' is now 'mixture-ml', 'mixture' is "
-                            "'mixture-nuts')" if method in ("gaussian", "mixture") else ""))
-    output = Path(config.get("output", "runs/isgri"))
-    if not output.is_absolute():
-        output = (path.parent / output).absolute()
-    check_run_dir(output, overwrite=overwrite)
+    config = IsgriRunConfig.read(path)
+    check_run_dir(config.output, overwrite=overwrite)
     inputs: dict[str, Path] = {"config": path}
     truth = None
-    if "input" in config:
-        source = Path(config["input"])
-        source = source if source.is_absolute() else (path.parent / source).absolute()
-        table = read_pointings(source)
-        inputs["pointings"] = source
-        seed = int(config.get("seed", 1)) if method == "mixture-nuts" else None
+    if config.input is not None:
+        table = read_pointings(config.input)
+        inputs["pointings"] = config.input
+        seed = config.seed if config.method == "mixture-nuts" else None
     else:
-        seed = int(config["simulate_seed"])
+        seed = config.simulate_seed
         table, truth = simulate_isgri(seed)
-    # 4 x (1000 + 1000): the wing weights mix slowly; 2 x (500 + 500) left R-hat at 1.012
-    sampler = SamplerConfig.from_dict(config.get("sampler", {"chains": 4, "iter_warmup": 1000,
-                                                             "iter_sampling": 1000}))
-    model = flux_mixture_model() if method == "mixture-nuts" else None
-    result = run_pipeline(table, model=model, sampler=sampler, seed=int(config.get("seed", 1)))
+    model = flux_mixture_model() if config.method == "mixture-nuts" else None
+    result = run_pipeline(table, model=model, config=config.sampler, seed=config.seed)
     print(result.screening.render())
     print(result.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    resolved = {**config, "method": method, "output": str(output)}
-    if "input" in config:
-        resolved["input"] = str(inputs["pointings"])
-    if method == "mixture-nuts":
-        resolved["sampler"] = dataclasses.asdict(sampler)
     written = write_isgri_run_dir(
-        result, output, config=resolved, inputs=inputs, seed=seed, truth=truth,
+        result, config.output, config=config.to_dict(), inputs=inputs, seed=seed, truth=truth,
         overwrite=overwrite, wall_time_s=time.perf_counter() - started,
     )
     print(f"run directory: {written}")

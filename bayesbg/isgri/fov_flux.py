@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +59,13 @@ from bayesbg.isgri.mixture_likelihood import (
     score_variance,
 )
 from bayesbg.stan import (
-    Diagnostics,
+    FitResult,
     check_run_dir,
     compile_model,
-    diagnose,
-    parameter_summary,
+    conclude_fit,
     sample,
-    sha256_stan_data,
-    sha256_stan_program,
     stan_model_file,
     to_inference_data,
-    write_run_dir,
 )
 
 # The data (flux_groups), the maximum-likelihood fit (mixture_likelihood) and the
@@ -99,8 +95,8 @@ MIXTURE_PARAMETERS = ("mu", "sigma", "weight_low", "weight_high")
 
 
 @dataclass(frozen=True, eq=False)
-class FluxMixtureResult:
-    """Outcome of :func:`fit_flux_mixture`.
+class FluxMixtureResult(FitResult):
+    """Outcome of :func:`fit_flux_mixture`: a `bayesbg.stan.FitResult` with the flux table.
 
     Attributes
     ----------
@@ -109,22 +105,13 @@ class FluxMixtureResult:
         ``mu_sd_robust`` (sandwich-corrected sd, module docstring), ``mu_q5``,
         ``mu_q95``, ``sigma``, ``weight_low``, ``weight_high`` (posterior means),
         ``n`` (pointings), ``r_hat`` (largest over the group's quantities).
-    inference_data : `arviz.InferenceData`
-    diagnostics : `bayesbg.stan.Diagnostics`
+    inference_data, diagnostics, seed, config, run_dir, fit
+        As in `bayesbg.stan.FitResult`.
     summary : `pandas.DataFrame`
         `bayesbg.stan.parameter_summary` of the mixture parameters.
-    seed : int
-    run_dir : `~pathlib.Path` or None
-    fit : `cmdstanpy.CmdStanMCMC`
     """
 
-    table: pd.DataFrame
-    inference_data: az.InferenceData
-    diagnostics: Diagnostics
-    summary: pd.DataFrame
-    seed: int
-    run_dir: Path | None
-    fit: cmdstanpy.CmdStanMCMC = field(repr=False)
+    table: pd.DataFrame | None = None
 
 
 def flux_mixture_model() -> cmdstanpy.CmdStanModel:
@@ -188,24 +175,31 @@ def fit_flux_mixture(
                               coords=coords, dims=dims)
     if not save_log_lik and "log_lik" in idata.posterior:
         idata.posterior = idata.posterior.drop_vars("log_lik")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # constant draws (weights at a bound) in R-hat and ESS
         warnings.simplefilter("ignore", RuntimeWarning)
-        diagnostics = diagnose(idata, max_treedepth=config.max_treedepth,
-                               var_names=("mu", "sigma", "weight"))
-        summary = parameter_summary(idata, var_names=MIXTURE_PARAMETERS)
+        return conclude_fit(
+            FluxMixtureResult, fit, idata, model=model, stan_data=data, config=config,
+            seed=seed, parameters=("mu", "sigma", "weight"),
+            summary_parameters=MIXTURE_PARAMETERS, run_dir=target, overwrite=overwrite,
+            fields=lambda _, summary: {"table": _flux_table(groups, idata, summary)},
+            extra={"model": "isgri_flux_mixture", "groups": list(groups.names)},
+        )
+
+
+def _flux_table(groups: FluxGroups, idata: az.InferenceData,
+                summary: pd.DataFrame) -> pd.DataFrame:
+    """Per group: posterior mean, sd (plain and sandwich), quantiles of mu; R-hat."""
     post = idata.posterior
     mu = post["mu"].values.reshape(-1, groups.n_group)
-    rows = {
-        "mu": mu.mean(axis=0), "mu_sd": mu.std(axis=0, ddof=1),
-        "mu_q5": np.quantile(mu, 0.05, axis=0), "mu_q95": np.quantile(mu, 0.95, axis=0),
-        "sigma": post["sigma"].values.reshape(-1, groups.n_group).mean(axis=0),
-        "weight_low": post["weight_low"].values.reshape(-1, groups.n_group).mean(axis=0),
-        "weight_high": post["weight_high"].values.reshape(-1, groups.n_group).mean(axis=0),
-        "n": groups.group_size,
-    }
     sigma = post["sigma"].values.reshape(-1, groups.n_group)
     low = post["weight_low"].values.reshape(-1, groups.n_group)
     high = post["weight_high"].values.reshape(-1, groups.n_group)
+    rows = {
+        "mu": mu.mean(axis=0), "mu_sd": mu.std(axis=0, ddof=1),
+        "mu_q5": np.quantile(mu, 0.05, axis=0), "mu_q95": np.quantile(mu, 0.95, axis=0),
+        "sigma": sigma.mean(axis=0), "weight_low": low.mean(axis=0),
+        "weight_high": high.mean(axis=0), "n": groups.group_size,
+    }
     rows["mu_sd_robust"] = [
         _sandwich_sd(groups, name, np.stack([mu[:, g], sigma[:, g], low[:, g], high[:, g]],
                                             axis=1))
@@ -215,16 +209,7 @@ def fit_flux_mixture(
         float(np.nanmax(summary.loc[[f"{p}[{name}]" for p in MIXTURE_PARAMETERS], "r_hat"]))
         for name in groups.names
     ]
-    written = None
-    if target is not None:
-        written = write_run_dir(
-            target, inference_data=idata, fit=fit, diagnostics=diagnostics, config=config,
-            seed=seed, summary_table=summary,
-            inputs={"stan_data": sha256_stan_data(data), **sha256_stan_program(model)},
-            overwrite=overwrite, extra={"model": "isgri_flux_mixture",
-                                        "groups": list(groups.names)},
-        )
-    return FluxMixtureResult(table, idata, diagnostics, summary, seed, written, fit)
+    return table
 
 
 def systematic_variance(

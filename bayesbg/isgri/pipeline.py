@@ -144,7 +144,7 @@ def run_pipeline(
     screening: ScreeningCriteria | None = None,
     background: BackgroundSettings | None = None,
     model: cmdstanpy.CmdStanModel | None = None,
-    sampler: SamplerConfig | None = None,
+    config: SamplerConfig | None = None,
     seed: int = 1,
 ) -> PipelineResult:
     """Screening, background model, Crab calibration, fluxes per region and band.
@@ -164,7 +164,7 @@ def run_pipeline(
         (region, band) in one run and its posterior mean becomes ``flux`` (error:
         sandwich-corrected posterior sd plus the orbit-level terms). Default: no Stan
         sampling (the maximum-likelihood mixture is reported).
-    sampler : `SamplerConfig`, optional
+    config : `SamplerConfig`, optional
         Sampler settings of the mixture fit.
     seed : int
         Seed of the mixture fit. Default is 1.
@@ -213,7 +213,7 @@ def run_pipeline(
     table_out = pd.DataFrame(rows)
     mixture = None
     if model is not None:
-        mixture = fit_flux_mixture(FluxGroups.from_mapping(groups), seed=seed, config=sampler,
+        mixture = fit_flux_mixture(FluxGroups.from_mapping(groups), seed=seed, config=config,
                                    model=model)
         names = [f"{r} {b}" for r, b in zip(table_out["region"], table_out["band"],
                                            strict=True)]

@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from bayesbg.atomic import atomic_file
+
 __all__ = [
     "BANDS",
     "BROAD_BANDS",
@@ -471,32 +473,33 @@ def write_pointings(table: PointingTable, path: str | Path, *, overwrite: bool =
     path : `~pathlib.Path`
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    frame = table.to_dataframe()
     name = path.name.lower()
-    if name.endswith((".fits", ".fit", ".fits.gz", ".ecsv")):
-        from astropy.table import Table
+    formats = (".fits", ".fit", ".fits.gz", ".ecsv", ".csv", ".parquet", ".pq")
+    if not name.endswith(formats):
+        raise ValueError(f"path: unknown table format {path.name!r}; expected one of "
+                         f"{list(formats)}")
+    frame = table.to_dataframe()
+    with atomic_file(path, overwrite=overwrite, keep_suffix=True) as partial:
+        if name.endswith((".fits", ".fit", ".fits.gz", ".ecsv")):
+            from astropy.table import Table
 
-        astropy_table = Table.from_pandas(frame)
-        units = {"phase": "", "time": "d", "l": "deg", "b": "deg", "exposure": "s",
-                 "crab_offset": "deg"}
-        for column, unit in units.items():
-            if unit:
-                astropy_table[column].unit = unit
-        for band in table.bands:
-            astropy_table[band.column].unit = "ct s-1"
-            astropy_table[band.error_column].unit = "ct s-1"
-            astropy_table[band.column].description = f"{band.name} keV, cts s-1 pix-1"
-        fmt = "ascii.ecsv" if name.endswith(".ecsv") else "fits"
-        astropy_table.write(path, format=fmt, overwrite=True)
-    elif name.endswith(".csv"):
-        frame.to_csv(path, index=False)
-    elif name.endswith((".parquet", ".pq")):
-        _require_pyarrow()
-        frame.to_parquet(path, index=False)
-    else:
-        raise ValueError(f"path: unknown table format {path.name!r}")
+            astropy_table = Table.from_pandas(frame)
+            units = {"phase": "", "time": "d", "l": "deg", "b": "deg", "exposure": "s",
+                     "crab_offset": "deg"}
+            for column, unit in units.items():
+                if unit:
+                    astropy_table[column].unit = unit
+            for band in table.bands:
+                astropy_table[band.column].unit = "ct s-1"
+                astropy_table[band.error_column].unit = "ct s-1"
+                astropy_table[band.column].description = f"{band.name} keV, cts s-1 pix-1"
+            fmt = "ascii.ecsv" if name.endswith(".ecsv") else "fits"
+            astropy_table.write(partial, format=fmt)
+        elif name.endswith(".csv"):
+            frame.to_csv(partial, index=False)
+        else:
+            _require_pyarrow()
+            frame.to_parquet(partial, index=False)
     return path
 
 

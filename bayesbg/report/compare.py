@@ -32,6 +32,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from bayesbg.atomic import write_text_atomic
 from bayesbg.stan.rundir import load_run
 
 __all__ = ["ComparisonResult", "compare_runs", "observed_data_digest"]
@@ -100,10 +101,7 @@ class ComparisonResult:
             )
         written = []
         for name, content in files.items():
-            tmp = out / f".{name}.tmp"
-            tmp.write_text(content, encoding="utf-8")
-            tmp.replace(out / name)
-            written.append(out / name)
+            written.append(write_text_atomic(out / name, content))
         return written
 
     def _html(self) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesbg.atomic import write_text_atomic
 from bayesbg.report.analysis import (
     render_checks,
     render_figures,
@@ -281,9 +282,6 @@ def write_report(run_dir: str | Path) -> Path:
     The report is derived from the run's files, so an existing one is replaced.
     """
     target = Path(run_dir) / REPORT_FILE
-    text = render_report(run_dir)
-    tmp = target.with_name(f".{REPORT_FILE}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_text_atomic(target, render_report(run_dir))
     log.info("wrote %s", target)
     return target

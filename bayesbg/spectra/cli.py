@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_spectrum_config", "register"]
+__all__ = ["register"]
 
 log = logging.getLogger(__name__)
-
-_SPECTRUM_KEYS = {"model", "fixed", "priors", "flux_prior_scale", "flux_band",
-                  "cross_norm_prior_sd", "systematic", "reference"}
-
 
 def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
     """Add the ``spectrum`` command and its subcommands.
@@ -111,38 +106,6 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
     simulate.set_defaults(handler=_simulate)
 
 
-def read_spectrum_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read a TOML file with a ``[spectrum]`` and an optional ``[sampler]`` table.
-
-    Parameters
-    ----------
-    path : str or `~pathlib.Path`
-
-    Returns
-    -------
-    spectrum, sampler : dict
-        The two tables (empty when absent).
-
-    Raises
-    ------
-    ValueError
-        On an unknown table or ``[spectrum]`` key.
-    """
-    try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"config: invalid TOML ({err})") from err
-    unknown = sorted(set(document) - {"spectrum", "sampler"})
-    if unknown:
-        raise ValueError(f"{unknown[0]}: unknown config table; expected [spectrum], [sampler]")
-    spectrum = dict(document.get("spectrum", {}))
-    unknown = sorted(set(spectrum) - _SPECTRUM_KEYS)
-    if unknown:
-        raise ValueError(f"{unknown[0]}: unknown [spectrum] key; expected one of "
-                         f"{sorted(_SPECTRUM_KEYS)}")
-    return spectrum, dict(document.get("sampler", {}))
-
-
 def _assignments(items: list[str], option: str) -> dict[str, float]:
     out = {}
     for item in items:
@@ -157,24 +120,23 @@ def _assignments(items: list[str], option: str) -> dict[str, float]:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from bayesbg.config import SamplerConfig
     from bayesbg.spectra import SpectralModel, fit_spectrum, read_spectrum
+    from bayesbg.spectra.config import SpectrumFitConfig
 
-    spectrum, sampler = read_spectrum_config(args.config) if args.config else ({}, {})
-    expression = args.model or spectrum.get("model")
+    settings = SpectrumFitConfig.read(args.config) if args.config else SpectrumFitConfig()
+    expression = args.model or settings.model
     if not expression:
         raise ValueError("--model: give a model (e.g. cutoffpl+powerlaw) or [spectrum] model")
-    fixed = {**spectrum.get("fixed", {}), **_assignments(args.fix, "--fix")}
+    fixed = {**settings.fixed, **_assignments(args.fix, "--fix")}
     model = SpectralModel.parse(
-        expression, fixed=fixed, priors=spectrum.get("priors"),
-        flux_prior_scale=spectrum.get("flux_prior_scale", 1000.0),
-        flux_band=tuple(spectrum.get("flux_band", (30.0, 80.0))),
-        cross_norm_prior_sd=spectrum.get("cross_norm_prior_sd", 0.3))
-    data = read_spectrum(args.data, reference=spectrum.get("reference"))
-    systematic = args.systematic if args.systematic is not None else spectrum.get("systematic")
+        expression, fixed=fixed, priors=settings.priors,
+        flux_prior_scale=settings.flux_prior_scale, flux_band=settings.flux_band,
+        cross_norm_prior_sd=settings.cross_norm_prior_sd)
+    data = read_spectrum(args.data, reference=settings.reference)
+    systematic = args.systematic if args.systematic is not None else settings.systematic
     if systematic is not None:
         data = data.with_systematic(systematic)
-    config = SamplerConfig.from_dict(sampler)
+    config = settings.sampler
     run_dir = args.run_dir or Path("runs") / f"spectrum-{expression}-{args.seed}"
     result = fit_spectrum(data, model, seed=args.seed, config=config, run_dir=run_dir,
                           overwrite=args.overwrite)

@@ -18,7 +18,7 @@ import astropy.units as u
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesbg.spectra.models import log_powerlaw_integral
+from bayesbg.spectra.band_integrals import log_powerlaw_integral
 
 __all__ = [
     "CRAB_INDEX",
@@ -28,6 +28,7 @@ __all__ = [
     "crab_energy_flux",
     "crab_photon_flux",
     "crab_photon_flux_kev",
+    "log_crab_photon_flux",
     "mcrab_to_photon_flux",
     "photon_flux_to_mcrab",
 ]
@@ -57,9 +58,28 @@ def crab_photon_flux_kev(energy_min: ArrayLike, energy_max: ArrayLike) -> NDArra
     flux : `numpy.ndarray`
         ``int 10 E^-2.1 dE`` over each band, ph cm-2 s-1.
     """
+    return np.exp(log_crab_photon_flux(energy_min, energy_max))
+
+
+def log_crab_photon_flux(energy_min: ArrayLike, energy_max: ArrayLike) -> NDArray[np.float64]:
+    """ln of the Crab photon flux per band, ln(ph cm-2 s-1); twin of the Stan function.
+
+    The one definition of the Crab spectrum in Python (``CRAB_NORM``, ``CRAB_INDEX``);
+    ``log_crab_photon_flux`` in ``stan_models/functions/spectra.stanfunctions`` is
+    tested against it (``tests/spectra/test_stan_twins.py``).
+
+    Parameters
+    ----------
+    energy_min, energy_max : array_like
+        Band edges, keV.
+
+    Returns
+    -------
+    value : `numpy.ndarray`
+    """
     lo = np.asarray(energy_min, dtype=float)
     hi = np.asarray(energy_max, dtype=float)
-    return CRAB_NORM * np.exp(log_powerlaw_integral(lo, hi, CRAB_INDEX))
+    return np.log(CRAB_NORM) + log_powerlaw_integral(lo, hi, CRAB_INDEX)
 
 
 def crab_photon_flux(energy_min: u.Quantity, energy_max: u.Quantity) -> u.Quantity:

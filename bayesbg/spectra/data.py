@@ -13,6 +13,7 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import ArrayLike, NDArray
 
+from bayesbg.atomic import atomic_file
 from bayesbg.spectra.crab_units import photon_flux_to_mcrab
 
 __all__ = ["CRAB", "MCRAB", "SpectralData", "read_spectrum", "write_spectrum"]
@@ -250,9 +251,9 @@ def write_spectrum(data: SpectralData, path: str | Path, *, overwrite: bool = Fa
     -------
     path : `~pathlib.Path`
     """
-    path = Path(path)
-    with u.add_enabled_units([CRAB, MCRAB]):
-        data.to_table().write(str(path), format="ascii.ecsv", overwrite=overwrite)
-    return path
+    with u.add_enabled_units([CRAB, MCRAB]), \
+            atomic_file(path, overwrite=overwrite, keep_suffix=True) as partial:
+        data.to_table().write(str(partial), format="ascii.ecsv")
+    return Path(path)
 
 

@@ -14,9 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
+from bayesbg.spectra.band_integrals import band_quadrature  # noqa: E402
 from bayesbg.spectra.crab_units import CRAB_INDEX, CRAB_NORM, KEV_PER_FLUX_UNIT  # noqa: E402
 from bayesbg.spectra.likelihood import predict_components  # noqa: E402
-from bayesbg.spectra.models import band_quadrature, photon_shape  # noqa: E402
+from bayesbg.spectra.models import photon_shape  # noqa: E402
 
 __all__ = ["component_e2f", "plot_spectrum"]
 
@@ -40,7 +41,7 @@ def component_e2f(result: Any, energy: NDArray[np.float64],
     e2f : `numpy.ndarray`, shape (K, n_energy)
         For the reference dataset (cross-normalisation 1).
     """
-    model = result.model
+    model = result.spectral_model
     values = values if values is not None else result.median()
     shapes = model.shapes(values)
     reference = band_quadrature([model.flux_band[0]], [model.flux_band[1]], max_log_width=0.01)
@@ -68,7 +69,7 @@ def plot_spectrum(result: Any, *, path: str | Path | None = None) -> plt.Figure:
     -------
     figure : `matplotlib.figure.Figure`
     """
-    data, model = result.data, result.model
+    data, model = result.data, result.spectral_model
     values = result.median()
     components = predict_components(result.prepared, values)
     total = components.sum(axis=0)

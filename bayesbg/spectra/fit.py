@@ -9,11 +9,11 @@ posterior median, and writes a run directory (`bayesbg.stan.write_run_dir`) with
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +27,16 @@ from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.likelihood import ChiSquare, Prepared, chi_square, prepare
 from bayesbg.spectra.spec import SpectralModel
 from bayesbg.stan import (
-    Diagnostics,
+    FitResult,
     OptimizeResult,
     StanRunError,
     check_run_dir,
     compile_model,
-    diagnose,
-    parameter_summary,
     sample,
-    sha256_stan_data,
-    sha256_stan_program,
     stan_model_file,
     to_inference_data,
-    write_run_dir,
 )
+from bayesbg.stan.result import conclude_fit
 
 __all__ = [
     "SpectralFitResult",
@@ -57,15 +53,11 @@ FIGURE_FILE = "spectrum.png"
 
 
 @dataclass(frozen=True, eq=False)
-class SpectralFitResult:
-    """Outcome of `fit_spectrum`.
+class SpectralFitResult(FitResult):
+    """Outcome of `fit_spectrum`: a `bayesbg.stan.FitResult` with the spectral pieces.
 
     Attributes
     ----------
-    model : `SpectralModel`
-    data : `SpectralData`
-    prepared : `bayesbg.spectra.likelihood.Prepared`
-        Stan data, quadrature and IPM table used.
     inference_data : `arviz.InferenceData`
         ``posterior`` holds ``flux`` (over ``component``), ``flux_total``,
         ``flux_fraction``, ``cross_norm`` (over ``dataset``), one variable per shape
@@ -73,33 +65,27 @@ class SpectralFitResult:
         ``component_mcrab``; ``log_likelihood`` holds ``log_lik`` (over ``band``).
     summary : `pandas.DataFrame`
         `bayesbg.stan.parameter_summary` of the parameters (with ``truth`` if given).
-    diagnostics : `bayesbg.stan.Diagnostics`
+    diagnostics, seed, config, run_dir, fit
+        As in `bayesbg.stan.FitResult`.
+    spectral_model : `SpectralModel`
+    data : `SpectralData`
+    prepared : `bayesbg.spectra.likelihood.Prepared`
+        Stan data, quadrature and IPM table used.
     chi_square : `bayesbg.spectra.likelihood.ChiSquare`
         chi2 at the posterior median, dof, p-value.
     max_likelihood : `bayesbg.stan.OptimizeResult` or None
         Maximum-likelihood point with ``log_likelihood``, ``aic``, ``bic``.
-    seed : int
-    config : `bayesbg.config.SamplerConfig`
-    run_dir : `~pathlib.Path` or None
-    fit : `cmdstanpy.CmdStanMCMC`
     """
 
-    model: SpectralModel
-    data: SpectralData
-    prepared: Prepared
-    inference_data: az.InferenceData
-    summary: pd.DataFrame
-    diagnostics: Diagnostics
-    chi_square: ChiSquare
-    max_likelihood: OptimizeResult | None
-    seed: int
-    config: SamplerConfig
-    run_dir: Path | None
-    fit: cmdstanpy.CmdStanMCMC = field(repr=False)
+    spectral_model: SpectralModel | None = None
+    data: SpectralData | None = None
+    prepared: Prepared | None = None
+    chi_square: ChiSquare | None = None
+    max_likelihood: OptimizeResult | None = None
 
     def median(self) -> dict[str, Any]:
         """Posterior medians as ``{"<component>.<parameter>": value, "cross_norm": ...}``."""
-        return posterior_median(self.inference_data, self.model)
+        return posterior_median(self.inference_data, self.spectral_model)
 
     def table(self) -> pd.DataFrame:
         """This fit as a one-column [ISGRI]-style table (`spectral_table`)."""
@@ -141,14 +127,14 @@ def posterior_median(idata: az.InferenceData, model: SpectralModel) -> dict[str,
 
 def fit_spectrum(
     data: SpectralData,
-    model: SpectralModel,
+    spectral_model: SpectralModel,
     *,
     seed: int,
     config: SamplerConfig | None = None,
     run_dir: str | Path | None = None,
     overwrite: bool = False,
     truth: Mapping[str, float] | None = None,
-    stan_model: cmdstanpy.CmdStanModel | None = None,
+    model: cmdstanpy.CmdStanModel | None = None,
     max_likelihood: bool = True,
     figure: bool = True,
 ) -> SpectralFitResult:
@@ -158,7 +144,7 @@ def fit_spectrum(
     ----------
     data : `SpectralData`
         Band values in mCrab.
-    model : `SpectralModel`
+    spectral_model : `SpectralModel`
         Components, fixed parameters, priors.
     seed : int
         Random seed (sampler, initial values, optimiser).
@@ -171,7 +157,7 @@ def fit_spectrum(
     truth : mapping, optional
         Known values by label (``"cutoffpl.ecut"``, ``"cutoffpl.flux"``, ...), added to
         the summary.
-    stan_model : `cmdstanpy.CmdStanModel`, optional
+    model : `cmdstanpy.CmdStanModel`, optional
         Compiled ``spectral_fit``; default `spectral_fit_model`.
     max_likelihood : bool
         Also find the maximum likelihood (for AIC/BIC). Default True.
@@ -191,72 +177,69 @@ def fit_spectrum(
     """
     if not isinstance(data, SpectralData):
         raise TypeError(f"data: expected SpectralData, found {type(data).__name__}")
-    if not isinstance(model, SpectralModel):
-        raise TypeError(f"model: expected SpectralModel, found {type(model).__name__}")
+    if not isinstance(spectral_model, SpectralModel):
+        raise TypeError(f"spectral_model: expected SpectralModel, found "
+                        f"{type(spectral_model).__name__}")
     config = config if config is not None else SamplerConfig()
     target = check_run_dir(run_dir, overwrite=overwrite) if run_dir is not None else None
-    stan_model = stan_model if stan_model is not None else spectral_fit_model()
-    prepared = prepare(data, model)
+    model = model if model is not None else spectral_fit_model()
+    prepared = prepare(data, spectral_model)
     inits = _inits(prepared, chains=config.chains, seed=seed)
-    fit = sample(stan_model, prepared.stan_data, seed=seed, inits=inits, **config.to_kwargs())
+    fit = sample(model, prepared.stan_data, seed=seed, inits=inits, **config.to_kwargs())
     idata = _inference_data(fit, prepared)
-    names = ["flux", *model.free_shape_names]
+    names = ["flux", *spectral_model.free_shape_names]
     if data.n_dataset > 1:
         names.append("cross_norm")
-    diagnostics = diagnose(idata, max_treedepth=config.max_treedepth, var_names=names)
-    summary = parameter_summary(idata, var_names=[*names, "flux_total", "flux_fraction"],
-                                truth=_truth_by_variable(truth, model))
-    median = posterior_median(idata, model)
+    median = posterior_median(idata, spectral_model)
     chi2 = chi_square(prepared, median)
-    ml = _max_likelihood(stan_model, prepared, median, seed) if max_likelihood else None
-    result = SpectralFitResult(model, data, prepared, idata, summary, diagnostics, chi2, ml,
-                               seed, config, None, fit)
-    if target is not None:
-        table = spectral_table({"fit": _Partial(model, idata, chi2, ml, data)})
-        files: dict[str, Any] = {TABLE_FILE: (table.to_string() + "\n").encode()}
-        if figure:
-            from bayesbg.spectra.figures import plot_spectrum
-
-            files[FIGURE_FILE] = lambda path, fitted=result: plot_spectrum(fitted, path=path)
-        extra = {
-            "model": "spectral_fit",
-            "spectral_model": model.expression,
-            "components": list(model.component_names),
-            "fixed": {f"{c.name}.{k}": v for c in model.components for k, v in c.fixed.items()},
-            "flux_band_kev": list(model.flux_band),
-            "datasets": list(data.dataset_names),
-            "systematic": [float(s) for s in data.systematic],
-            "chi_square": {"chi2": chi2.chi2, "dof": chi2.dof, "reduced": _finite(chi2.reduced),
-                           "p_value": _finite(chi2.p_value)},
-            "max_likelihood": None if ml is None else {
-                "log_likelihood": ml.log_likelihood, "n_parameters": ml.n_parameters,
-                "n_observations": ml.n_observations, "aic": ml.aic, "bic": ml.bic},
-            "tables": [{"title": f"Spectral fit: {model.expression} (68 % intervals)",
-                        "columns": ["quantity", "value"],
-                        "rows": [[str(k), str(v)] for k, v in table.iloc[:, 0].items()]}],
-            "figures": [{"file": FIGURE_FILE, "caption": "Data, total model, components and "
-                         "residuals in mCrab (left) and E^2 F(E) (right)"}] if figure else [],
-        }
-        written = write_run_dir(
-            target, inference_data=idata, fit=fit, diagnostics=diagnostics, config=config,
-            seed=seed, summary_table=summary,
-            inputs={"stan_data": sha256_stan_data(prepared.stan_data),
-                    **sha256_stan_program(stan_model)},
-            overwrite=overwrite, extra=extra, files=files,
-        )
-        result = dataclasses.replace(result, run_dir=written)
-    return result
+    ml = _max_likelihood(model, prepared, median, seed) if max_likelihood else None
+    return conclude_fit(
+        SpectralFitResult, fit, idata, model=model, stan_data=prepared.stan_data,
+        config=config, seed=seed, parameters=names,
+        summary_parameters=[*names, "flux_total", "flux_fraction"],
+        truth=_truth_by_variable(truth, spectral_model), run_dir=target, overwrite=overwrite,
+        fields={"spectral_model": spectral_model, "data": data, "prepared": prepared,
+                "chi_square": chi2, "max_likelihood": ml},
+        extra=partial(_run_dir_entries, figure=figure),
+        files=partial(_run_dir_files, figure=figure),
+    )
 
 
-@dataclass(frozen=True, eq=False)
-class _Partial:
-    """What `spectral_table` needs, before the result exists."""
+def _run_dir_files(result: SpectralFitResult, *, figure: bool) -> dict[str, Any]:
+    """``spectrum_table.txt`` and, if asked, ``spectrum.png`` of a run directory."""
+    files: dict[str, Any] = {TABLE_FILE: (result.table().to_string() + "\n").encode()}
+    if figure:
+        from bayesbg.spectra.figures import plot_spectrum
 
-    model: SpectralModel
-    inference_data: az.InferenceData
-    chi_square: ChiSquare
-    max_likelihood: OptimizeResult | None
-    data: SpectralData
+        files[FIGURE_FILE] = lambda path: plot_spectrum(result, path=path)
+    return files
+
+
+def _run_dir_entries(result: SpectralFitResult, *, figure: bool) -> dict[str, Any]:
+    """``summary.json`` entries of a spectral fit."""
+    model, data = result.spectral_model, result.data
+    chi2, ml = result.chi_square, result.max_likelihood
+    table = result.table()
+    figures = [{"file": FIGURE_FILE, "caption": "Data, total model, components and residuals "
+                "in mCrab (left) and E^2 F(E) (right)"}] if figure else []
+    return {
+        "model": "spectral_fit",
+        "spectral_model": model.expression,
+        "components": list(model.component_names),
+        "fixed": {f"{c.name}.{k}": v for c in model.components for k, v in c.fixed.items()},
+        "flux_band_kev": list(model.flux_band),
+        "datasets": list(data.dataset_names),
+        "systematic": [float(s) for s in data.systematic],
+        "chi_square": {"chi2": chi2.chi2, "dof": chi2.dof, "reduced": _finite(chi2.reduced),
+                       "p_value": _finite(chi2.p_value)},
+        "max_likelihood": None if ml is None else {
+            "log_likelihood": ml.log_likelihood, "n_parameters": ml.n_parameters,
+            "n_observations": ml.n_observations, "aic": ml.aic, "bic": ml.bic},
+        "tables": [{"title": f"Spectral fit: {model.expression} (68 % intervals)",
+                    "columns": ["quantity", "value"],
+                    "rows": [[str(k), str(v)] for k, v in table.iloc[:, 0].items()]}],
+        "figures": figures,
+    }
 
 
 def spectral_table(results: Mapping[str, Any], *, interval: float = 0.68) -> pd.DataFrame:
@@ -279,7 +262,7 @@ def spectral_table(results: Mapping[str, Any], *, interval: float = 0.68) -> pd.
     q = (0.5 - interval / 2, 0.5, 0.5 + interval / 2)
     columns: dict[str, dict[str, str]] = {}
     for column, result in results.items():
-        model: SpectralModel = result.model
+        model: SpectralModel = result.spectral_model
         post = result.inference_data.posterior
         band = f"{model.flux_band[0]:g}-{model.flux_band[1]:g} keV"
         rows: dict[str, str] = {}

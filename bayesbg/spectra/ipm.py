@@ -28,7 +28,8 @@ normalise each component by its energy flux in the flux band.
 
 `ipm_band_table` tabulates ln(photon flux per band / energy flux in the flux band) on a
 mass grid (default 0.3 to 1.35 Msun in steps of 0.025) with natural-spline second
-derivatives, which ``spectral_fit.stan`` interpolates (`bayesbg.spectra.models.ipm_log_ratio`).
+derivatives, which ``spectral_fit.stan`` interpolates
+(`bayesbg.spectra.band_integrals.ipm_log_ratio`).
 
 References
 ----------
@@ -45,7 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import CubicSpline
 
-from bayesbg.spectra.models import IpmTable, band_quadrature
+from bayesbg.spectra.band_integrals import IpmTable, band_quadrature
 
 __all__ = [
     "MASS_GRID",
@@ -174,7 +175,7 @@ def ipm_band_table(
 
     Returns
     -------
-    table : `bayesbg.spectra.models.IpmTable`
+    table : `bayesbg.spectra.band_integrals.IpmTable`
         ``mass`` (G,), ``table`` and ``table_d2`` (G, N), ln(keV^-1).
     """
     lo = np.atleast_1d(np.asarray(energy_min, dtype=float))

@@ -1,6 +1,6 @@
 """Stan data of ``spectral_fit.stan`` and the same model and likelihood in numpy.
 
-``predict_components`` evaluates, with the numpy twins of `bayesbg.spectra.models`,
+``predict_components`` evaluates, with the numpy twins of `bayesbg.spectra.band_integrals`,
 exactly what the Stan program computes (DOMAIN.md section 4)::
 
     component_mcrab[k, j] = C[d(j)] 1000 F_k q exp(ratio_k[j]) / crab[j]
@@ -21,16 +21,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from bayesbg.spectra.crab_units import KEV_PER_FLUX_UNIT
+from bayesbg.spectra.band_integrals import BandQuadrature, IpmTable, band_quadrature
+from bayesbg.spectra.crab_units import KEV_PER_FLUX_UNIT, log_crab_photon_flux
 from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.ipm import ipm_band_table
-from bayesbg.spectra.models import (
-    BandQuadrature,
-    IpmTable,
-    band_quadrature,
-    component_log_ratio,
-    log_crab_photon_flux,
-)
+from bayesbg.spectra.models import component_log_ratio
 from bayesbg.spectra.spec import SpectralModel
 
 __all__ = ["ChiSquare", "Prepared", "chi_square", "predict_components", "prepare"]

@@ -8,17 +8,18 @@ Examples
 >>> fit = sample(model, data, seed=1)  # doctest: +SKIP
 """
 
-from bayesbg.stan.compile import (
-    cache_dir,
-    compile_model,
-    model_cache_key,
-    stan_model_file,
-    stan_models_dir,
-)
+from bayesbg.stan.compile import ProgramStatus, check_programs, compile_model, model_cache_key
 from bayesbg.stan.diagnostics import Check, Diagnostics, Thresholds, diagnose
 from bayesbg.stan.errors import SamplerWarning, StanRunError
 from bayesbg.stan.inference import to_inference_data
-from bayesbg.stan.result import FitResult
+from bayesbg.stan.programs import (
+    PROGRAMS,
+    missing_programs,
+    program_names,
+    stan_model_file,
+    stan_models_dir,
+)
+from bayesbg.stan.result import FitResult, conclude_fit
 from bayesbg.stan.run import PRIOR_SWITCH, OptimizeResult, generate_quantities, optimize, sample
 from bayesbg.stan.rundir import (
     RunDirectory,
@@ -35,23 +36,28 @@ from bayesbg.stan.summary import parameter_summary
 
 __all__ = [
     "PRIOR_SWITCH",
+    "PROGRAMS",
     "Check",
     "Diagnostics",
     "FitResult",
     "OptimizeResult",
+    "ProgramStatus",
     "RunDirectory",
     "SamplerWarning",
     "StanRunError",
     "Thresholds",
-    "cache_dir",
+    "check_programs",
     "check_run_dir",
     "compile_model",
+    "conclude_fit",
     "diagnose",
     "generate_quantities",
     "load_run",
+    "missing_programs",
     "model_cache_key",
     "optimize",
     "parameter_summary",
+    "program_names",
     "sample",
     "sha256_file",
     "sha256_stan_data",

@@ -29,67 +29,28 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import platform
 import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cmdstanpy
 
+from bayesbg.atomic import write_text_atomic
 from bayesbg.stan.errors import StanRunError, tail
+from bayesbg.stan.programs import program_names, stan_model_file, stan_models_dir
 from bayesbg.toolchain import cache_dir, ensure_cmdstan
 
-__all__ = [
-    "cache_dir",
-    "compile_model",
-    "model_cache_key",
-    "stan_model_file",
-    "stan_models_dir",
-]
+__all__ = ["ProgramStatus", "check_programs", "compile_model", "model_cache_key"]
 
 log = logging.getLogger(__name__)
 
 _KEY_FORMAT = 1
 _INCLUDE_RE = re.compile(r'^\s*#include\s*[<"]?\s*([^>"\s]+)\s*[>"]?', re.MULTILINE)
-
-
-def stan_models_dir() -> Path:
-    """Directory of bayesbg's Stan programs: ``$BAYESBG_STAN_MODELS``, else the
-    repository's ``stan_models/``.
-
-    Returns
-    -------
-    path : `~pathlib.Path`
-    """
-    env = os.environ.get("BAYESBG_STAN_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "stan_models"
-
-
-def stan_model_file(name: str) -> Path:
-    """Path of one of bayesbg's Stan programs (in :func:`stan_models_dir`).
-
-    Parameters
-    ----------
-    name : str
-        Program name without ``.stan``, e.g. ``"template_fit"``.
-
-    Returns
-    -------
-    path : `~pathlib.Path`
-
-    Raises
-    ------
-    FileNotFoundError
-        If the program does not exist (the message names the path).
-    """
-    path = stan_models_dir() / f"{name}.stan"
-    if not path.is_file():
-        raise FileNotFoundError(f"Stan program {name!r} not found: {path} does not exist")
-    return path
 
 
 def model_cache_key(
@@ -245,7 +206,7 @@ def compile_model(
                 f"compiling {stan_file.name}", command=f"(cd {cmdstan}) {command}",
                 console_tail=tail(str(err), 40),
             ) from err
-        _write_atomic(key_file, json.dumps({"key": key, **material}, indent=2) + "\n")
+        write_text_atomic(key_file, json.dumps({"key": key, **material}, indent=2) + "\n")
         return model
 
 
@@ -389,12 +350,6 @@ def _is_finished(key_file: Path, key: str) -> bool:
         return False
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
 @contextmanager
 def _locked(lock_file: Path) -> Iterator[None]:
     with open(lock_file, "a+") as handle:
@@ -407,3 +362,59 @@ def _locked(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class ProgramStatus:
+    """Whether one of bayesbg's Stan programs is present and compiles.
+
+    Attributes
+    ----------
+    name : str
+        Program name (without ``.stan``).
+    ok : bool
+        Present and compiled (or found in the cache).
+    detail : str
+        ``"compiles"``, ``"MISSING: <path>"`` or ``"FAILS: <last line of the error>"``.
+    """
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_programs(*, compile_programs: bool = True, threads: bool = False
+                   ) -> list[ProgramStatus]:
+    """Check every program of :func:`~bayesbg.stan.program_names`: present, and compiles.
+
+    Parameters
+    ----------
+    compile_programs : bool
+        Compile each (or find it in the cache); False only checks that the files exist.
+    threads : bool
+        Compile with ``STAN_THREADS``.
+
+    Returns
+    -------
+    statuses : list of `ProgramStatus`
+    """
+    statuses = []
+    for name in program_names():
+        try:
+            stan_file = stan_model_file(name)
+        except FileNotFoundError:
+            statuses.append(ProgramStatus(name, False,
+                                          f"MISSING: {stan_models_dir() / (name + '.stan')}"))
+            continue
+        if not compile_programs:
+            statuses.append(ProgramStatus(name, True, "present"))
+            continue
+        try:
+            model = compile_model(stan_file, threads=threads)
+        except Exception as exc:  # noqa: BLE001 - report any failure
+            message = str(exc).strip().splitlines()
+            statuses.append(ProgramStatus(
+                name, False, f"FAILS: {message[-1] if message else type(exc).__name__}"))
+            continue
+        statuses.append(ProgramStatus(name, True, f"compiles ({model.exe_file})"))
+    return statuses

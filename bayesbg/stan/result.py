@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,18 +70,52 @@ def conclude_fit(
     config: SamplerConfig,
     seed: int,
     parameters: Sequence[str],
+    summary_parameters: Sequence[str] | None = None,
     truth: Mapping[str, Any] | None = None,
-    run_dir: Path | None = None,
+    run_dir: str | Path | None = None,
     overwrite: bool = False,
-    extra: Mapping[str, Any] | None = None,
-    files: Mapping[str, FileContent] | None = None,
+    fields: Mapping[str, Any] | Callable[[Diagnostics, pd.DataFrame], Mapping[str, Any]]
+    | None = None,
+    extra: Mapping[str, Any] | Callable[[ResultT], Mapping[str, Any]] | None = None,
+    files: Mapping[str, FileContent] | Callable[[ResultT], Mapping[str, FileContent]]
+    | None = None,
 ) -> ResultT:
     """Check the sampler, summarise the parameters and write the run directory.
 
-    The common end of every NUTS fit: `diagnose` and `parameter_summary` over
-    ``parameters``, then `write_run_dir` (with the data and program hashes) when
-    ``run_dir`` is given (already checked with `check_run_dir`); ``extra`` and
-    ``files`` are passed on to `write_run_dir`.
+    The one end of every NUTS fit of bayesbg (template, COSI, point-source spectrum,
+    spectra, ISGRI mixture): `diagnose` over ``parameters``, `parameter_summary` over
+    ``summary_parameters``, the result built, then `write_run_dir` (with the data and
+    program hashes) when ``run_dir`` is given.
+
+    Parameters
+    ----------
+    result_type : type
+        `FitResult` or a subclass (its extra fields come from ``fields``).
+    fit : `cmdstanpy.CmdStanMCMC`
+    inference_data : `arviz.InferenceData`
+    model : `cmdstanpy.CmdStanModel`
+        The program that was sampled (hashed into ``summary.json``).
+    stan_data : mapping
+        The data it was given (hashed).
+    config : `bayesbg.config.SamplerConfig`
+    seed : int
+    parameters : sequence of str
+        Variables whose sampler diagnostics are checked.
+    summary_parameters : sequence of str, optional
+        Variables of the summary table; default ``parameters``.
+    truth : mapping, optional
+        Known values, a ``truth`` column of the summary.
+    run_dir : str or `~pathlib.Path`, optional
+        Write the run directory here (checked with `check_run_dir` before sampling by
+        the caller). Default: nothing written.
+    overwrite : bool
+        Replace an existing run directory.
+    fields : mapping or callable, optional
+        More fields of ``result_type``, or a function of the diagnostics and the summary
+        that returns them.
+    extra, files : mapping or callable, optional
+        More ``summary.json`` entries and more files of the run directory
+        (`write_run_dir`), or functions of the finished result that return them.
 
     Returns
     -------
@@ -88,14 +123,19 @@ def conclude_fit(
     """
     diagnostics = diagnose(inference_data, max_treedepth=config.max_treedepth,
                            var_names=list(parameters))
-    summary = parameter_summary(inference_data, var_names=list(parameters), truth=truth)
-    written = None
-    if run_dir is not None:
-        written = write_run_dir(
-            run_dir, inference_data=inference_data, fit=fit, diagnostics=diagnostics,
-            config=config, seed=seed, summary_table=summary,
-            inputs={"stan_data": sha256_stan_data(stan_data), **sha256_stan_program(model)},
-            overwrite=overwrite, extra=extra, files=files,
-        )
-    return result_type(inference_data=inference_data, diagnostics=diagnostics,
-                       summary=summary, seed=seed, config=config, run_dir=written, fit=fit)
+    summary = parameter_summary(inference_data, var_names=list(summary_parameters or parameters),
+                                truth=truth)
+    more = fields(diagnostics, summary) if callable(fields) else dict(fields or {})
+    result = result_type(inference_data=inference_data, diagnostics=diagnostics,
+                         summary=summary, seed=seed, config=config, run_dir=None, fit=fit,
+                         **more)
+    if run_dir is None:
+        return result
+    written = write_run_dir(
+        run_dir, inference_data=inference_data, fit=fit, diagnostics=diagnostics,
+        config=config, seed=seed, summary_table=summary,
+        inputs={"stan_data": sha256_stan_data(stan_data), **sha256_stan_program(model)},
+        overwrite=overwrite, extra=extra(result) if callable(extra) else extra,
+        files=files(result) if callable(files) else files,
+    )
+    return dataclasses.replace(result, run_dir=written)

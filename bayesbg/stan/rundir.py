@@ -40,7 +40,6 @@ import logging
 import math
 import os
 import platform
-import secrets
 import shutil
 import subprocess
 import time
@@ -55,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 import bayesbg
+from bayesbg.atomic import partial_path, staging_directory
 from bayesbg.config import SamplerConfig
 from bayesbg.stan.diagnostics import Diagnostics
 
@@ -314,10 +314,7 @@ def write_run_dir(
     """
     extra_files = _check_file_names(files)
     target = check_run_dir(run_dir, overwrite=overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
+    with staging_directory(target) as staging:
         _write_files(staging, extra_files)
         inference_data.to_netcdf(str(staging / POSTERIOR_FILE), engine="h5netcdf")
         config_text = config.to_toml()
@@ -344,9 +341,6 @@ def write_run_dir(
             json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
         )
         _move_into_place(staging, target, overwrite=overwrite)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info("wrote run directory %s", target)
     return target
 
@@ -467,16 +461,10 @@ def write_analysis_run_dir(
         text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     except (TypeError, ValueError) as err:
         raise ValueError(f"summary/config: expected JSON-ready values ({err})") from err
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
+    with staging_directory(target) as staging:
         _write_files(staging, extra_files)
         (staging / SUMMARY_FILE).write_text(text, encoding="utf-8")
         _move_into_place(staging, target, overwrite=overwrite)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info("wrote run directory %s (%s, %.1f s to write)", target, run_type,
              time.perf_counter() - started)
     return target
@@ -600,7 +588,7 @@ def _move_into_place(staging: Path, target: Path, *, overwrite: bool) -> None:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         if not overwrite:  # appeared while we were writing
             check_run_dir(target, overwrite=False)
-        retired = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+        retired = partial_path(target.with_name(target.name + ".old"))
         os.rename(target, retired)
         os.rename(staging, target)
         if retired.is_dir():

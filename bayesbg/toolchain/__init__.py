@@ -5,7 +5,7 @@ it (or a real CmdStan) and points cmdstanpy at it, ``bayesbg doctor`` reports on
 it (:func:`doctor_report`).
 """
 
-from bayesbg.toolchain.doctor import doctor_report
+from bayesbg.toolchain.doctor import DoctorReport, doctor_report
 from bayesbg.toolchain.install import (
     CMDSTAN_VERSION,
     SetupResult,
@@ -24,6 +24,7 @@ __all__ = [
     "CMDSTAN_VERSION",
     "CmdStanLocation",
     "CmdStanNotFoundError",
+    "DoctorReport",
     "SetupResult",
     "cache_dir",
     "cmdstan_root",

@@ -5,18 +5,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from bayesbg.toolchain.install import cache_dir, cmdstan_root
 from bayesbg.toolchain.locate import CmdStanNotFoundError, find_cmdstan
 
-__all__ = ["doctor_report", "default_models_dir"]
-
-
-def default_models_dir() -> Path | None:
-    """``stan_models/`` of a source checkout, if bayesbg runs from one."""
-    candidate = Path(__file__).resolve().parents[2] / "stan_models"
-    return candidate if candidate.is_dir() else None
+__all__ = ["DoctorReport", "doctor_report"]
 
 
 def _first_line(cmd: list[str], cwd: Path | None = None) -> str:
@@ -33,20 +28,40 @@ def _makefile_version(path: Path) -> str:
     return match.group(1) if match else "unknown"
 
 
-def doctor_report(stan_models_dir: Path | None = None, *, compile_models: bool = True) -> str:
-    """Text report on the Stan toolchain.
+@dataclass(frozen=True)
+class DoctorReport:
+    """What ``bayesbg doctor`` found about the toolchain.
 
-    Parameters
+    Attributes
     ----------
-    stan_models_dir : Path, optional
-        Directory of Stan programs to try compiling; default the checkout's ``stan_models``.
-    compile_models : bool
-        Compile (or find in the cache) each program and report the outcome.
+    lines : tuple of str
+        ``key: value`` lines for people to read.
+    cmdstan : `~pathlib.Path` or None
+        The CmdStan directory in use, None if none was found.
+    """
+
+    lines: tuple[str, ...]
+    cmdstan: Path | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether a CmdStan was found."""
+        return self.cmdstan is not None
+
+    def render(self) -> str:
+        """The report as text."""
+        return "\n".join(self.lines)
+
+
+def doctor_report() -> DoctorReport:
+    """Report on the Stan toolchain: which CmdStan is used and why, compiler, threads, cache.
+
+    Whether bayesbg's Stan programs compile is checked a floor up
+    (`bayesbg.stan.check_programs`), so that the toolchain knows nothing of the run layer.
 
     Returns
     -------
-    str
-        Lines of ``key: value`` for people to read.
+    report : `DoctorReport`
     """
     lines = ["bayesbg doctor"]
     try:
@@ -74,21 +89,4 @@ def doctor_report(stan_models_dir: Path | None = None, *, compile_models: bool =
         f"  PyPI-built CmdStan root: {cmdstan_root()} (BAYESBG_CMDSTAN)",
         f"  compiled models: {cache_dir() / 'models'}",
     ]
-    models_dir = stan_models_dir or default_models_dir()
-    if models_dir is None:
-        lines.append("Stan models: no stan_models/ directory found")
-    elif location is None or not compile_models:
-        lines.append(f"Stan models in {models_dir}: not checked")
-    else:
-        from bayesbg.stan import compile_model  # noqa: PLC0415
-
-        lines.append(f"Stan models in {models_dir}:")
-        for stan_file in sorted(models_dir.glob("*.stan")):
-            try:
-                compile_model(stan_file)
-                status = "compiles"
-            except Exception as exc:  # noqa: BLE001 - report any failure
-                message = str(exc).strip().splitlines()
-                status = f"FAILS: {message[-1] if message else type(exc).__name__}"
-            lines.append(f"  {stan_file.name}: {status}")
-    return "\n".join(lines)
+    return DoctorReport(tuple(lines), None if location is None else location.path)

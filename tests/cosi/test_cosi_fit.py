@@ -124,7 +124,7 @@ def test_bad_inputs_fail_before_stan(tmp_path):
         prepare_fit_data(no_sky, bad_background)
     path = dataset.write(tmp_path / "data.nc")
     text = CONFIG.format(dataset=path, scheme="equidistant")
-    with pytest.raises(ValueError, match="n_block: unknown key in \\[background\\]"):
+    with pytest.raises(ValueError, match="config: background.n_block: unknown key"):
         CosiFitConfig.from_toml(text.replace("n_blocks = 3", "n_block = 3"))
     with pytest.raises(ValueError, match="scheme: expected one of"):
         CosiFitConfig.from_toml(CONFIG.format(dataset=path, scheme="weekly"))

@@ -55,7 +55,7 @@ def runs(tmp_path_factory, template_model):
         warnings.simplefilter("ignore", SamplerWarning)
         spectral = fit_spectrum(
             spectrum, model, seed=11, run_dir=root / "spectrum",
-            stan_model=spectral_fit_model(),
+            model=spectral_fit_model(),
             config=SamplerConfig(chains=4, iter_warmup=500, iter_sampling=500,
                                  metric="dense_e", adapt_delta=0.95),
         )

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bayesbg.cli import build_parser, main
-from bayesbg.spectra.cli import read_spectrum_config
+from bayesbg.config import SamplerConfig
+from bayesbg.spectra.config import SpectrumFitConfig
 
 
 def test_spectrum_commands_are_registered():
@@ -22,9 +23,10 @@ def test_config_rejects_unknown_keys(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[spectrum]\nmodel = "powerlaw"\nfixd = {}\n')
     with pytest.raises(ValueError, match="fixd"):
-        read_spectrum_config(path)
+        SpectrumFitConfig.read(path)
     path.write_text('[spectrum]\nmodel = "powerlaw"\n[sampler]\nchains = 2\n')
-    assert read_spectrum_config(path) == ({"model": "powerlaw"}, {"chains": 2})
+    config = SpectrumFitConfig.read(path)
+    assert config.model == "powerlaw" and config.sampler == SamplerConfig(chains=2)
 
 
 def test_bad_assignment_is_an_error(tmp_path, capsys):

@@ -29,7 +29,7 @@ def _coverage(name, region, spectral_model, labels):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SamplerWarning)
             result = fit_spectrum(data, model, seed=seed, config=COVERAGE_CONFIG,
-                                  stan_model=spectral_model, max_likelihood=False)
+                                  model=spectral_model, max_likelihood=False)
         post = result.inference_data.posterior
         for label in labels:
             if label.endswith(".flux"):

@@ -25,7 +25,7 @@ from bayesbg.stan import SamplerWarning
 def _interval(result, label, level=0.95):
     post = result.inference_data.posterior
     if label.endswith(".flux"):
-        k = result.model.component_names.index(label.split(".")[0])
+        k = result.spectral_model.component_names.index(label.split(".")[0])
         draws = post["flux"][..., k]
     else:
         draws = post[label]
@@ -41,7 +41,7 @@ def _reference(name):
 def _fit(data, model, seed, model_exe, config, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplerWarning)
-        return fit_spectrum(data, model, seed=seed, config=config, stan_model=model_exe,
+        return fit_spectrum(data, model, seed=seed, config=config, model=model_exe,
                             **kwargs)
 
 

@@ -9,18 +9,18 @@ import pytest
 from scipy import integrate
 
 from bayesbg.spectra import ipm_band_table, isgri_bands
-from bayesbg.spectra.ipm import ipm_photon_spectrum
-from bayesbg.spectra.models import (
+from bayesbg.spectra.band_integrals import (
     band_quadrature,
-    component_log_ratio,
     ipm_log_ratio,
     log_bknpower_integral,
-    log_crab_photon_flux,
     log_cutoffpl_integral,
     log_expcutoff_integral,
     log_expm1_ratio,
     log_powerlaw_integral,
 )
+from bayesbg.spectra.crab_units import log_crab_photon_flux
+from bayesbg.spectra.ipm import ipm_photon_spectrum
+from bayesbg.spectra.models import component_log_ratio
 
 # bands: the ISGRI 21, two wide ones and a COSI-like one up to 5 MeV
 LO, HI = isgri_bands()

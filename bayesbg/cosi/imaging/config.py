@@ -56,9 +56,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bayesbg.cosi.config import CosiFitConfig
+from bayesbg.config import TomlTable, read_toml
+from bayesbg.cosi.config import CosiFitConfig, background_values
 from bayesbg.cosi.imaging.deconvolve import DeconvolutionSettings
-from bayesbg.toml_tables import get_table, parse_document
 
 __all__ = ["APPLICATIONS", "DeconvolveConfig"]
 
@@ -177,77 +177,88 @@ class DeconvolveConfig:
             raise ValueError(f"output.source: expected [l, b] in deg, found {self.source!r}")
 
     @classmethod
-    def from_toml(cls, text: str, *, base: str | Path = ".") -> DeconvolveConfig:
+    def from_toml(cls, text: str, *, base: str | Path = ".",
+                  source: str = "config") -> DeconvolveConfig:
         """Parse TOML text; relative paths are relative to ``base``.
 
         Raises
         ------
-        ValueError
+        ConfigError
             On invalid TOML, an unknown table or key (named), or an invalid value.
         """
-        document = parse_document(text, _TOP)
-        tables = {name: get_table(document, name, allowed) for name, allowed in (
-            ("data", _DATA), ("pointing", _POINTING), ("response", _RESPONSE),
-            ("background", _BACKGROUND), ("deconvolution", _DECONVOLUTION),
-            ("output", _OUTPUT))}
-        base = Path(base)
+        return cls.from_table(TomlTable.from_text(text, source=source, base=base))
 
-        def path(value: Any) -> Path:
-            candidate = Path(str(value))
-            return candidate if candidate.is_absolute() else (base / candidate).resolve()
-
-        data = tables["data"]
-        if "dataset" not in data:
-            raise ValueError("data.dataset: missing; the dataset file to deconvolve")
-        fit_values: dict[str, Any] = {"dataset": path(data["dataset"])}
+    @classmethod
+    def from_table(cls, document: TomlTable) -> DeconvolveConfig:
+        """Build from the top-level table of a deconvolution configuration file."""
+        document.check_keys(_TOP)
+        data = document.table("data", _DATA)
+        fit_values: dict[str, Any] = {"dataset": data.path("dataset")}
         for key in ("energy_min", "energy_max"):
             if key in data:
-                fit_values[key] = float(data[key])
-        background = dict(tables["background"])
-        if "response" in background:
-            background["response"] = path(background["response"])
-        fit_values.update(background)
-        values: dict[str, Any] = {"background": CosiFitConfig(**fit_values)}
-        pointing = tables["pointing"]
+                fit_values[key] = data.number(key, minimum=0.0)
+        fit_values.update(background_values(document.table("background", _BACKGROUND)))
+        values: dict[str, Any] = {"background": document.build(CosiFitConfig, fit_values)}
+        pointing = document.table("pointing", _POINTING)
         if "file" in pointing:
-            values["pointing_file"] = path(pointing["file"])
+            values["pointing_file"] = pointing.path("file")
         if "balloon_seed" in pointing:
-            values["balloon_seed"] = pointing["balloon_seed"]
+            values["balloon_seed"] = pointing.integer("balloon_seed", minimum=0)
         if "orientation" in pointing:
-            values["orientation_file"] = path(pointing["orientation"])
+            values["orientation_file"] = pointing.path("orientation")
             values["substeps"] = None
         if "substeps" in pointing:
-            values["substeps"] = pointing["substeps"]
+            values["substeps"] = pointing.integer("substeps", minimum=1)
         if "altitude" in pointing:
-            values["altitude"] = float(pointing["altitude"])
+            values["altitude"] = pointing.number("altitude", positive=True)
         if "time_offset" in pointing:
-            values["time_offset"] = float(pointing["time_offset"])
-        values.update(tables["response"])
-        deconvolution = dict(tables["deconvolution"])
+            values["time_offset"] = pointing.number("time_offset")
+        response = document.table("response", _RESPONSE)
+        for key in ("nside", "instrument_nside"):
+            if key in response:
+                values[key] = response.integer(key, minimum=1)
+        for key in ("resolution", "area"):
+            if key in response:
+                values[key] = response.number(key, positive=True)
+        if "application" in response:
+            values["application"] = response.string("application", choices=APPLICATIONS)
+        deconvolution = document.table("deconvolution", _DECONVOLUTION)
+        settings: dict[str, Any] = {}
+        for key in ("acceleration", "refit_background"):
+            if key in deconvolution:
+                settings[key] = deconvolution.boolean(key)
+        if "iterations" in deconvolution:
+            settings["iterations"] = deconvolution.integer("iterations", minimum=1)
+        for key in ("max_acceleration", "smoothing_fwhm", "exposure_threshold",
+                    "background_perturbation", "initial_flux"):
+            if key in deconvolution:
+                settings[key] = deconvolution.number(key)
+        if "smoothing_target" in deconvolution:
+            settings["smoothing_target"] = deconvolution.string("smoothing_target")
         if "reference_iterations" in deconvolution:
-            values["reference_iterations"] = deconvolution.pop("reference_iterations")
-        values["settings"] = DeconvolutionSettings(**deconvolution)
-        output = tables["output"]
+            values["reference_iterations"] = deconvolution.integer("reference_iterations",
+                                                                   minimum=0)
+        values["settings"] = deconvolution.build(DeconvolutionSettings, settings)
+        output = document.table("output", _OUTPUT)
         if "source" in output:
-            values["source"] = tuple(float(v) for v in output["source"])
-        for key in ("source_name", "region_radius", "zoom_width"):
+            values["source"] = output.numbers("source", length=2)
+        if "source_name" in output:
+            values["source_name"] = output.string("source_name")
+        for key in ("region_radius", "zoom_width"):
             if key in output:
-                values[key] = output[key]
+                values[key] = output.number(key)
         if "iterations" in output:
-            values["extra_iterations"] = tuple(int(v) for v in output["iterations"])
+            values["extra_iterations"] = output.integers("iterations", minimum=1)
         if "run_dir" in document:
-            values["run_dir"] = path(document["run_dir"])
-        return cls(**values)
+            values["run_dir"] = document.path("run_dir")
+        return document.build(cls, values)
 
     @classmethod
     def read(cls, path: str | Path) -> DeconvolveConfig:
         """Read a TOML file; ``run_dir`` defaults to ``runs/<file stem>``."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file {path} does not exist")
-        config = cls.from_toml(path.read_text(encoding="utf-8"), base=path.parent)
+        config = cls.from_table(read_toml(path))
         if config.run_dir is None:
-            object.__setattr__(config, "run_dir", Path("runs") / path.stem)
+            object.__setattr__(config, "run_dir", Path("runs") / Path(path).stem)
         return config
 
     def to_dict(self) -> dict[str, Any]:

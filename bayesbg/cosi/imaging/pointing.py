@@ -17,8 +17,6 @@ template-width scan.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import xarray as xr
 from astropy.time import Time
 from numpy.typing import ArrayLike, NDArray
 
+from bayesbg.atomic import atomic_file
 from bayesbg.cosi.io.orientation import Orientation
 from bayesbg.cosi.simulate import BalloonObservation, simulated_observation
 
@@ -266,10 +265,6 @@ class Pointing:
         FileExistsError
             If ``path`` exists and ``overwrite`` is False.
         """
-        target = Path(path).expanduser().absolute()
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-        target.parent.mkdir(parents=True, exist_ok=True)
         ds = xr.Dataset(
             {"rotation": (("step", "galactic", "instrument"), self.rotation),
              "altitude": (("step",), self.altitude, {"units": "km"}),
@@ -277,14 +272,9 @@ class Pointing:
              "time_bin": (("step",), self.time_bin.astype(np.int32))},
             attrs={"format": _FORMAT, "format_version": 1},
         )
-        partial = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-        try:
+        with atomic_file(path, overwrite=overwrite) as partial:
             ds.to_netcdf(partial, engine="h5netcdf")
-            os.replace(partial, target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        return target
+        return Path(path).expanduser().absolute()
 
 
 def load_pointing(path: str | Path) -> Pointing:

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import secrets
-import tomllib
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from bayesbg.atomic import atomic_file, check_writable_target
+from bayesbg.config import TomlTable, read_toml
 from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.io.grids import HealpixGrid, RingGrid, fisbel_grid, psi_chi_layout
 from bayesbg.cosi.io.megalib import iter_tra
@@ -141,26 +140,44 @@ class BinningConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> BinningConfig:
-        """From a mapping; unknown keys raise `ValueError` naming them."""
-        values = dict(values.get("binning", values))
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"binning config: unknown keys {unknown}; expected some of "
-                             f"{sorted(known)}")
-        if "energy_edges" in values:
-            values["energy_edges"] = tuple(values["energy_edges"])
-        return cls(**values)
+        """From a mapping (a ``binning`` entry or the settings at top level)."""
+        return cls.from_table(TomlTable.from_mapping(values))
+
+    @classmethod
+    def from_table(cls, document: TomlTable) -> BinningConfig:
+        """From a TOML document: a ``[binning]`` table or the keys at top level.
+
+        Raises
+        ------
+        ConfigError
+            Naming the file and the key at fault.
+        """
+        known = {f.name for f in fields(cls)}
+        if "binning" in document:
+            document.check_keys({"binning"})
+            table = document.table("binning", known)
+        else:
+            table = document
+            table.check_keys(known)
+        values: dict[str, Any] = {}
+        for key in ("time_bin", "time_start", "time_stop", "phi_bin", "psi_chi_bin",
+                    "photo_energy_min", "photo_energy_max"):
+            if key in table:
+                values[key] = table.number(key)
+        for key in ("nside", "chunk_size"):
+            if key in table:
+                values[key] = table.integer(key, minimum=1)
+        for key in ("psi_chi", "frame", "pointing", "on_error"):
+            if key in table:
+                values[key] = table.string(key)
+        if "energy_edges" in table:
+            values["energy_edges"] = table.numbers("energy_edges")
+        return table.build(cls, values)
 
     @classmethod
     def read(cls, path: str | Path) -> BinningConfig:
         """From a TOML file."""
-        path = Path(path)
-        try:
-            document = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path}: not valid TOML ({error})") from None
-        return cls.from_dict(document)
+        return cls.from_table(read_toml(path))
 
 
 # -- binning -----------------------------------------------------------------------------
@@ -357,23 +374,15 @@ def write_binned(binned: BinnedEvents, path: str | Path, *, overwrite: bool = Fa
     """
     import json
 
-    target = Path(path).expanduser().absolute()
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; pass overwrite=True (--overwrite) to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = check_writable_target(path, overwrite=overwrite)
     ds = binned.dataset.to_xarray()
     summary = binned.summary
     ds.attrs.update(psi_chi_layout=str(summary.get("psi_chi_layout", "")),
                     psi_chi_frame=str(summary.get("frame", "")),
                     pointing=str(summary.get("pointing", "")), time_reference="unix",
                     events_summary=json.dumps(summary, default=str))
-    partial = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-    try:
+    with atomic_file(target, overwrite=overwrite) as partial:
         ds.to_netcdf(partial, engine="h5netcdf")
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -1,5 +1,5 @@
 // Exposes the functions of spectra.stanfunctions to tests: run with fixed_param,
-// every output in generated quantities, compared with bayesbg.spectra.models.
+// every output in generated quantities, compared with bayesbg.spectra.band_integrals.
 functions {
   #include spectra.stanfunctions
 }

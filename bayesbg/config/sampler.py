@@ -22,10 +22,13 @@ import dataclasses
 import logging
 import math
 import sys
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from bayesbg.atomic import write_text_atomic
+from bayesbg.config.toml import TomlTable, read_toml, toml_value
 
 __all__ = ["SamplerConfig"]
 
@@ -176,12 +179,12 @@ class SamplerConfig:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SamplerConfig:
+    def from_dict(cls, values: Mapping[str, Any]) -> SamplerConfig:
         """Build from a mapping of field names, rejecting unknown keys.
 
         Parameters
         ----------
-        values : dict
+        values : mapping
             ``{field: value}``; missing fields take their defaults.
 
         Returns
@@ -193,23 +196,16 @@ class SamplerConfig:
         ValueError
             On an unknown key (named in the message) or an invalid value.
         """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(
-                f"{unknown[0]}: unknown sampler setting; expected one of {sorted(known)}"
-            )
-        return cls(**values)
+        return cls.from_table(TomlTable.from_mapping(values, name="sampler"))
 
     @classmethod
-    def from_toml(cls, text: str) -> SamplerConfig:
-        """Parse TOML text holding a ``[sampler]`` table.
+    def from_table(cls, table: TomlTable) -> SamplerConfig:
+        """Build from the ``[sampler]`` table of a configuration file.
 
         Parameters
         ----------
-        text : str
-            TOML document. Only the ``[sampler]`` table is allowed; it may be absent
-            (all defaults).
+        table : `bayesbg.config.TomlTable`
+            The table; every key must be a field name.
 
         Returns
         -------
@@ -217,20 +213,36 @@ class SamplerConfig:
 
         Raises
         ------
-        ValueError
+        ConfigError
+            On an unknown key or an invalid value, naming the file and key.
+        """
+        table.check_keys(f.name for f in fields(cls))
+        return table.build(cls, dict(table.values))
+
+    @classmethod
+    def from_toml(cls, text: str, *, source: str = "config") -> SamplerConfig:
+        """Parse TOML text holding a ``[sampler]`` table.
+
+        Parameters
+        ----------
+        text : str
+            TOML document. Only the ``[sampler]`` table is allowed; it may be absent
+            (all defaults).
+        source : str
+            Name of the text for messages (a file name).
+
+        Returns
+        -------
+        config : `SamplerConfig`
+
+        Raises
+        ------
+        ConfigError
             On invalid TOML, an unknown table or key, or an invalid value.
         """
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"config: invalid TOML ({err})") from err
-        unknown = sorted(set(document) - {"sampler"})
-        if unknown:
-            raise ValueError(f"{unknown[0]}: unknown config table or key; expected [sampler]")
-        table = document.get("sampler", {})
-        if not isinstance(table, dict):
-            raise ValueError("sampler: expected a table")
-        return cls.from_dict(table)
+        document = TomlTable.from_text(text, source=source)
+        document.check_keys({"sampler"})
+        return cls.from_table(document.table("sampler"))
 
     @classmethod
     def read(cls, path: str | Path) -> SamplerConfig:
@@ -245,7 +257,9 @@ class SamplerConfig:
         -------
         config : `SamplerConfig`
         """
-        return cls.from_toml(Path(path).read_text(encoding="utf-8"))
+        document = read_toml(path)
+        document.check_keys({"sampler"})
+        return cls.from_table(document.table("sampler"))
 
     def to_toml(self) -> str:
         """TOML text with a ``[sampler]`` table; ``None`` fields are left out.
@@ -260,7 +274,7 @@ class SamplerConfig:
         ]
         for key, value in dataclasses.asdict(self).items():
             if value is not None:
-                lines.append(f"{key} = {_toml_value(value)}")
+                lines.append(f"{key} = {toml_value(value)}")
         return "\n".join(lines) + "\n"
 
     def write(self, path: str | Path) -> Path:
@@ -275,9 +289,7 @@ class SamplerConfig:
         -------
         path : `~pathlib.Path`
         """
-        path = Path(path)
-        path.write_text(self.to_toml(), encoding="utf-8")
-        return path
+        return write_text_atomic(path, self.to_toml())
 
 
 def _check_int(name: str, value: Any, *, minimum: int) -> None:
@@ -290,17 +302,3 @@ def _check_int(name: str, value: Any, *, minimum: int) -> None:
 def _check_float(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, found {value!r}")
-
-
-def _toml_value(value: Any) -> str:
-    """Render a scalar as TOML (the writer covers the types of the config fields)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
-    raise TypeError(f"cannot write {type(value).__name__} value {value!r} as TOML")
