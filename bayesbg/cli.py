@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bayesbg import __version__
+from bayesbg.logs import start_session_log
 
 __all__ = ["build_parser", "main"]
 
@@ -227,11 +230,30 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level), format="%(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger().setLevel(getattr(logging, level))
-    # cmdstanpy logs every chain start/finish at INFO; keep it quiet unless debugging
-    cmdstanpy_level = logging.DEBUG if level == "DEBUG" else max(getattr(logging, level),
-                                                                 logging.WARNING)
-    logging.getLogger("cmdstanpy").setLevel(cmdstanpy_level)
+    """Console at ``level`` for bayesbg; the session log gets everything (`bayesbg.logs`).
+
+    Warnings: a `~bayesbg.stan.SamplerWarning` prints as one line on the console;
+    other warnings (libraries' deprecations and the like) go to the session log only,
+    or to the console too at DEBUG.
+    """
+    console = logging.StreamHandler()
+    console.setLevel(getattr(logging, level))
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+    root.addHandler(console)
+    start_session_log()
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    from bayesbg.stan import SamplerWarning
+
+    if issubclass(category, SamplerWarning):
+        logging.getLogger("bayesbg").warning("%s", message)
+    else:
+        logging.getLogger("py.warnings").info("%s:%s: %s: %s", filename, lineno,
+                                              category.__name__, message)

@@ -77,3 +77,68 @@ def test_demo_fits_writes_run_dir_and_refuses_to_overwrite(template_model, tmp_p
     assert "--overwrite" in err and str(run_dir) in err
     assert main(["demo", "--seed", "4", "--run-dir", str(run_dir), "--overwrite"]) == 0
     assert json.loads((run_dir / "summary.json").read_text())["seed"] == 4
+
+
+@pytest.mark.stan
+def test_doctor_and_compile_fail_on_a_missing_program(template_model, tmp_path, monkeypatch,
+                                                      capsys):
+    models = tmp_path / "stan_models"
+    models.mkdir()
+    from bayesbg.stan import stan_model_file
+
+    (models / "template_fit.stan").write_text(stan_model_file("template_fit").read_text())
+    (models / "functions").symlink_to(stan_model_file("template_fit").parent / "functions")
+    monkeypatch.setenv("BAYESBG_STAN_MODELS", str(models))
+    assert main(["doctor"]) == 1
+    captured = capsys.readouterr()
+    assert "template_fit.stan: compiles" in captured.out
+    assert "cosi_template_fit.stan: MISSING" in captured.out
+    assert "missing or failing" in captured.err
+    assert main(["compile"]) == 1
+    assert "spectral_fit: MISSING" in capsys.readouterr().out
+
+
+def test_stan_models_env_must_be_a_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BAYESBG_STAN_MODELS", str(tmp_path / "nowhere"))
+    assert main(["compile", "template_fit"]) == 1
+    assert "BAYESBG_STAN_MODELS" in capsys.readouterr().err
+
+
+@pytest.mark.stan
+def test_console_shows_results_not_library_chatter(template_model, tmp_path, capfd):
+    run_dir = tmp_path / "demo"
+    assert main(["demo", "--seed", "5", "--run-dir", str(run_dir), "--no-report"]) == 0
+    captured = capfd.readouterr()
+    for chatter in ("cmdstanpy - INFO", "Chain [1] start processing", "FutureWarning"):
+        assert chatter not in captured.out + captured.err
+    log = (run_dir / "bayesbg.log").read_text()
+    assert "cmdstanpy" in log and "sampling template_fit" in log
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["files"]["log"] == "bayesbg.log"
+    assert summary["units"]["flux"] == "ph cm-2 s-1"
+
+
+def test_sampler_warnings_print_as_one_line(capsys):
+    import logging
+    import warnings
+
+    from bayesbg.cli import _configure_logging
+    from bayesbg.stan import SamplerWarning
+
+    saved = warnings.showwarning
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        _configure_logging("WARNING")
+        warnings.warn("sampler diagnostics failed: r_hat = 1.02", SamplerWarning, stacklevel=1)
+        warnings.warn("some library deprecation", FutureWarning, stacklevel=1)
+    finally:
+        warnings.showwarning = saved
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert "WARNING bayesbg: sampler diagnostics failed: r_hat = 1.02" in err
+    assert "SamplerWarning" not in err and ".py:" not in err
+    assert "some library deprecation" not in err

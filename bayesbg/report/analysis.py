@@ -180,9 +180,11 @@ def render_run_info(run_dir: Path, summary: Mapping[str, Any]) -> str:
     rows += [(f"input sha256: {k}", v) for k, v in summary.get("inputs_sha256", {}).items()]
     if "config_sha256" in summary:
         rows.append(("config sha256", summary["config_sha256"]))
-    files = summary.get("files")
-    if isinstance(files, list) and files:
-        rows.append(("files", ", ".join(map(str, files))))
+    files = summary.get("files", {})
+    listed = [*files.get("extra", []), *([files["log"]] if "log" in files else [])] \
+        if isinstance(files, dict) else []
+    if listed:
+        rows.append(("files", ", ".join(map(str, listed))))
     body = "".join(f"<tr><td class='name'>{html.escape(k)}</td>"
                    f"<td class='text mono'>{html.escape('' if v is None else str(v))}</td></tr>"
                    for k, v in rows)

@@ -32,31 +32,16 @@ from bayesbg.report.analysis import (
     render_run_info,
     render_tables,
 )
+from bayesbg.stan.diagnostics import ADVICE
 from bayesbg.stan.rundir import CONFIG_FILE, RunDirectory, load_run
 
-__all__ = ["ADVICE", "render_report", "write_report"]
+__all__ = ["render_report", "write_report"]
 
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "report.html"
 #: Largest number of scalar parameters drawn in the trace, rank and pair plots.
 MAX_PLOTTED = 6
-
-#: What to do when a sampler check fails, by check name.
-ADVICE = {
-    "r_hat": "Chains disagree. Run longer (more warm-up and draws), check for multimodality "
-    "or a poorly identified parameter, and reparameterise if needed.",
-    "ess_bulk": "Too few effective draws for the posterior centre. Draw more iterations or "
-    "reparameterise strongly correlated parameters (a dense_e metric can help).",
-    "ess_tail": "Too few effective draws in the tails: the 5 % / 95 % quantiles are not "
-    "reliable. Draw more iterations.",
-    "divergences": "Divergent transitions bias the posterior. Raise adapt_delta (e.g. 0.95 "
-    "or 0.99) and, if they remain, reparameterise (e.g. non-centred).",
-    "treedepth": "Trajectories hit the maximum tree depth: sampling is inefficient. Raise "
-    "max_treedepth or rescale / reparameterise the parameters.",
-    "ebfmi": "Low E-BFMI: the momentum resampling explores the energy poorly, often from "
-    "heavy tails or a funnel. Reparameterise.",
-}
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;
@@ -136,6 +121,73 @@ def _figures(idata: Any) -> list[tuple[str, str]]:
     return figures
 
 
+#: Largest number of observations drawn one by one in the data-versus-model figure.
+MAX_PREDICTIVE_POINTS = 5000
+
+
+def _predictive_pairs(idata: Any) -> list[tuple[str, str]]:
+    """(observed, predictive) variable names: ``x`` with ``x_rep`` (or ``x``)."""
+    if not (hasattr(idata, "observed_data") and hasattr(idata, "posterior_predictive")):
+        return []
+    predicted = set(idata.posterior_predictive.data_vars)
+    pairs = []
+    for name in idata.observed_data.data_vars:
+        for candidate in (f"{name}_rep", name):
+            if candidate in predicted:
+                pairs.append((str(name), candidate))
+                break
+    return pairs
+
+
+def _predictive_figures(idata: Any) -> list[tuple[str, str]]:
+    """Observed values against the posterior predictive median and 90 % band, per bin."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    figures = []
+    for observed_name, predicted_name in _predictive_pairs(idata):
+        observed = np.ravel(idata.observed_data[observed_name].values).astype(float)
+        draws = idata.posterior_predictive[predicted_name].values
+        draws = draws.reshape(draws.shape[0] * draws.shape[1], -1).astype(float)
+        if draws.shape[1] != observed.size or observed.size > MAX_PREDICTIVE_POINTS:
+            continue
+        low, median, high = np.quantile(draws, [0.05, 0.5, 0.95], axis=0)
+        sd = draws.std(axis=0, ddof=1)
+        index = np.arange(observed.size)
+        fig = Figure(figsize=(11, 5.2))
+        top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+        top.fill_between(index, low, high, step="mid", color="tab:blue", alpha=0.3,
+                         label="posterior predictive 90 % band")
+        top.step(index, median, where="mid", color="tab:blue", lw=1, label="median")
+        top.plot(index, observed, ".", color="k", ms=3, label=f"data ({observed_name})")
+        top.set_ylabel(observed_name)
+        top.legend(fontsize=8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(sd > 0, (observed - draws.mean(axis=0)) / sd, 0.0)
+        outside = int(np.count_nonzero((observed < low) | (observed > high)))
+        bottom.axhline(0, color="0.5", lw=0.8)
+        bottom.plot(index, z, ".", color="k", ms=3)
+        bottom.set_ylabel("(data - mean) / sd")
+        bottom.set_xlabel("bin")
+        fig.tight_layout()
+        figures.append((f"{observed_name}: data and posterior predictive, {outside} of "
+                        f"{observed.size} bins outside the 90 % band", _png(fig)))
+    return figures
+
+
+def _truth_coverage(parameters: dict[str, dict[str, Any]]) -> list[str]:
+    """The line the terminal prints: truths inside the 90 % intervals, on simulations."""
+    rows = [v for v in parameters.values()
+            if all(isinstance(v.get(k), int | float) for k in ("truth", "q5", "q95"))]
+    if not rows:
+        return []
+    inside = sum(v["q5"] <= v["truth"] <= v["q95"] for v in rows)
+    return [f"<p class='note'>Truth inside the 90 % interval for {inside} of {len(rows)} "
+            "parameters.</p>"]
+
+
 def _table(rows: dict[str, dict[str, Any]], columns: list[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["parameter", *columns])
     body = []
@@ -159,7 +211,11 @@ def _diagnostics(diagnostics: dict[str, Any]) -> str:
     for name, check in checks.items():
         ok = check.get("passed")
         status = "<span class='pass'>pass</span>" if ok else "<span class='fail'>FAIL</span>"
+        if check.get("note"):
+            status = "n/a"
         advice = "" if ok else f"<span class='advice'>{html.escape(ADVICE.get(name, ''))}</span>"
+        if check.get("note"):
+            advice = html.escape(check["note"])
         value = check.get("value")
         shown = f"{value:.4g}" if isinstance(value, int | float) else html.escape(str(value))
         rows.append(
@@ -249,9 +305,15 @@ def _fit_body(run: RunDirectory) -> list[str]:
     ]
     if summary.get("checks"):
         parts += ["<h2 id='checks'>Checks of this run</h2>", render_checks(summary["checks"])]
+    units = summary.get("units", {})
+    if units:
+        parameters = {name: {"unit": units.get(name.split("[")[0], ""), **values}
+                      for name, values in parameters.items()}
+        columns = ["unit", *columns]
     parts += [
         "<h2 id='parameters'>Posterior summary</h2>",
         _table(parameters, columns),
+        *_truth_coverage(parameters),
     ]
     if summary.get("tables"):
         parts += ["<h2 id='tables'>Tables of this run</h2>", render_tables(summary["tables"])]
@@ -268,7 +330,12 @@ def _fit_body(run: RunDirectory) -> list[str]:
         parts += ["<h2 id='figures'>Figures of this run</h2>", own]
     with warnings.catch_warnings():  # KDEs of stuck chains warn; the checks say it already
         warnings.simplefilter("ignore")  # also ArviZ 0.23 on matplotlib 3.11 deprecations
+        predictive = _predictive_figures(run.inference_data)
         figures = _figures(run.inference_data)
+    if predictive:
+        parts.append("<h2 id='data-vs-model'>Data and model</h2>")
+        for caption, data in predictive:
+            parts.append(f"<h3>{html.escape(caption)}</h3>{_img(data, caption)}")
     if figures:
         parts.append("<h2 id='sampler-plots'>Sampler plots</h2>")
         for caption, data in figures:

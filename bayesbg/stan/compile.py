@@ -41,6 +41,7 @@ from typing import Any
 import cmdstanpy
 
 from bayesbg.atomic import write_text_atomic
+from bayesbg.logs import library_chatter_to_log
 from bayesbg.stan.errors import StanRunError, tail
 from bayesbg.stan.programs import program_names, stan_model_file, stan_models_dir
 from bayesbg.toolchain import cache_dir, ensure_cmdstan
@@ -174,12 +175,13 @@ def compile_model(
     with _locked(models / f"{key[:20]}.lock"):
         if _is_finished(key_file, key) and exe_file.is_file():
             log.debug("reusing compiled model %s (key %s)", exe_file, key[:20])
-            return cmdstanpy.CmdStanModel(
-                stan_file=target / stan_file.name,
-                exe_file=exe_file,
-                stanc_options=stanc_with_includes,
-                cpp_options=cpp or None,
-            )
+            with library_chatter_to_log():
+                return cmdstanpy.CmdStanModel(
+                    stan_file=target / stan_file.name,
+                    exe_file=exe_file,
+                    stanc_options=stanc_with_includes,
+                    cpp_options=cpp or None,
+                )
         log.info("compiling %s into %s (CmdStan %s)", stan_file.name, target, installation)
         if target.exists():
             shutil.rmtree(target)
@@ -190,12 +192,13 @@ def compile_model(
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, destination)
         try:
-            model = cmdstanpy.CmdStanModel(
-                stan_file=target / stan_file.name,
-                stanc_options=stanc_with_includes,
-                cpp_options=cpp or None,
-                force_compile=True,
-            )
+            with library_chatter_to_log():
+                model = cmdstanpy.CmdStanModel(
+                    stan_file=target / stan_file.name,
+                    stanc_options=stanc_with_includes,
+                    cpp_options=cpp or None,
+                    force_compile=True,
+                )
         except (RuntimeError, ValueError) as err:
             options = cmdstanpy.compilation.CompilerOptions(
                 stanc_options=stanc_with_includes, cpp_options=cpp or None

@@ -43,7 +43,7 @@ import xarray as xr
 
 from bayesbg.stan.errors import SamplerWarning
 
-__all__ = ["Check", "Diagnostics", "Thresholds", "diagnose"]
+__all__ = ["ADVICE", "Check", "Diagnostics", "Thresholds", "diagnose"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,9 @@ class Check:
         Verdict.
     where : str
         The parameter or chain that gave the worst value, or ``""``.
+    note : str
+        Why a check could not be made (then ``passed`` is True and the value NaN), e.g.
+        R-hat of a single chain.
     """
 
     name: str
@@ -104,6 +107,12 @@ class Check:
     comparison: str
     passed: bool
     where: str = ""
+    note: str = ""
+
+    @property
+    def advice(self) -> str:
+        """What to do when this check fails (empty when it passed)."""
+        return "" if self.passed else ADVICE.get(self.name, "")
 
 
 @dataclass(frozen=True)
@@ -165,16 +174,21 @@ class Diagnostics:
         verdict = "all checks passed" if self.passed else (
             f"{len(self.failed)} check(s) FAILED: " + ", ".join(c.name for c in self.failed)
         )
+        chains = "1 chain" if self.n_chains == 1 else f"{self.n_chains} chains"
         lines = [
-            f"Sampler diagnostics ({self.n_chains} chains x {self.n_draws} draws): {verdict}",
+            f"Sampler diagnostics ({chains} x {self.n_draws} draws): {verdict}",
             f"  {'check':<34} {'value':>10}  {'threshold':>10}  {'status':<6} worst",
         ]
         for c in self.checks:
+            if c.note:
+                lines.append(f"  {c.label:<34} {'-':>10}  {'':>10}  {'n/a':<6} {c.note}")
+                continue
             status = "ok" if c.passed else "FAIL"
             lines.append(
                 f"  {c.label:<34} {_format(c.value):>10}  {c.comparison} {_format(c.threshold):>7}"
                 f"  {status:<6} {c.where}".rstrip()
             )
+        lines += [f"  what to do ({c.name}): {c.advice}" for c in self.failed if c.advice]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -224,9 +238,15 @@ def diagnose(
             method: az.ess(idata, var_names=names, method=method) if names else None
             for method in ("bulk", "tail")
         }
-    rhat_value, rhat_where = _extreme(rhat, varying, worst="max")
-    check = _check("r_hat", "R-hat (max, rank-normalised)", rhat_value, limits.r_hat_max, "<=")
-    checks.append(_with_where(check, rhat_where))
+    if n_chains < 2:
+        checks.append(Check("r_hat", "R-hat (max, rank-normalised)", math.nan,
+                            limits.r_hat_max, "<=", True,
+                            note="not computed: R-hat needs 2 or more chains"))
+    else:
+        rhat_value, rhat_where = _extreme(rhat, varying, worst="max")
+        check = _check("r_hat", "R-hat (max, rank-normalised)", rhat_value, limits.r_hat_max,
+                       "<=")
+        checks.append(_with_where(check, rhat_where))
     for method, minimum in (("bulk", limits.ess_bulk_per_chain_min),
                             ("tail", limits.ess_tail_per_chain_min)):
         value, where = _extreme(ess[method], varying, worst="min")
@@ -252,11 +272,29 @@ def diagnose(
         log.info("sampler diagnostics: all checks passed")
     elif warn:
         failed = "; ".join(
-            f"{c.name} = {_format(c.value)} (needs {c.comparison} {_format(c.threshold)})"
+            f"{c.name} = {_format(c.value)}{f' at {c.where}' if c.where else ''} (needs "
+            f"{c.comparison} {_format(c.threshold)}): {c.advice}"
             for c in result.failed
         )
         warnings.warn(f"sampler diagnostics failed: {failed}", SamplerWarning, stacklevel=2)
     return result
+
+
+ADVICE = {
+    "r_hat": "Chains disagree. Run longer (e.g. double iter_warmup and iter_sampling), check "
+    "for multimodality or a poorly identified parameter, and reparameterise if needed.",
+    "ess_bulk": "Too few effective draws for the posterior centre. Draw more iterations or "
+    "reparameterise strongly correlated parameters (a dense_e metric can help).",
+    "ess_tail": "Too few effective draws in the tails: the 5 % / 95 % quantiles are not "
+    "reliable. Draw more iterations.",
+    "divergences": "Divergent transitions bias the posterior. Raise adapt_delta (e.g. 0.95 "
+    "or 0.99) and, if they remain, reparameterise (e.g. non-centred).",
+    "treedepth": "Trajectories hit the maximum tree depth: sampling is inefficient. Raise "
+    "max_treedepth or rescale / reparameterise the parameters.",
+    "ebfmi": "Low E-BFMI: the momentum resampling explores the energy poorly, often from "
+    "heavy tails or a funnel. Reparameterise.",
+}
+"""What to do when a sampler check fails, by check name (terminal, warning and report)."""
 
 
 def _check(name: str, label: str, value: float, threshold: float, comparison: str) -> Check:

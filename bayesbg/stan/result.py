@@ -59,6 +59,11 @@ class FitResult:
     run_dir: Path | None
     fit: cmdstanpy.CmdStanMCMC = field(repr=False)
 
+    @property
+    def idata(self) -> az.InferenceData:
+        """The `arviz.InferenceData` (``inference_data``), by the name ArviZ users use."""
+        return self.inference_data
+
 
 def conclude_fit(
     result_type: type[ResultT],
@@ -71,6 +76,7 @@ def conclude_fit(
     seed: int,
     parameters: Sequence[str],
     summary_parameters: Sequence[str] | None = None,
+    units: Mapping[str, str] | None = None,
     truth: Mapping[str, Any] | None = None,
     run_dir: str | Path | None = None,
     overwrite: bool = False,
@@ -103,6 +109,9 @@ def conclude_fit(
         Variables whose sampler diagnostics are checked.
     summary_parameters : sequence of str, optional
         Variables of the summary table; default ``parameters``.
+    units : mapping of str to str, optional
+        Unit of each variable (astropy notation, ``""`` for dimensionless), written to
+        ``summary.json`` as ``units`` and shown by the report.
     truth : mapping, optional
         Known values, a ``truth`` column of the summary.
     run_dir : str or `~pathlib.Path`, optional
@@ -135,7 +144,9 @@ def conclude_fit(
         run_dir, inference_data=inference_data, fit=fit, diagnostics=diagnostics,
         config=config, seed=seed, summary_table=summary,
         inputs={"stan_data": sha256_stan_data(stan_data), **sha256_stan_program(model)},
-        overwrite=overwrite, extra=extra(result) if callable(extra) else extra,
+        overwrite=overwrite,
+        extra={**({"units": dict(units)} if units else {}),
+               **dict((extra(result) if callable(extra) else extra) or {})},
         files=files(result) if callable(files) else files,
     )
     return dataclasses.replace(result, run_dir=written)

@@ -24,20 +24,25 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import cmdstanpy
 import numpy as np
 from numpy.typing import NDArray
 
+from bayesbg.logs import library_chatter_to_log
 from bayesbg.stan.errors import StanRunError
+from bayesbg.stan.workspace import new_workspace
 
 __all__ = [
     "PRIOR_SWITCH",
     "OptimizeResult",
     "generate_quantities",
+    "mle_estimates",
     "optimize",
     "sample",
 ]
@@ -101,17 +106,13 @@ def sample(
     kwargs.setdefault("show_progress", False)
     log.info("sampling %s: %d chains, %d + %d iterations, seed %d", model.name, chains,
              iter_warmup, iter_sampling, seed)
+    workspace = _workspace(kwargs)
     try:
-        return model.sample(
-            data=dict(data),
-            seed=int(seed),
-            chains=chains,
-            parallel_chains=parallel_chains,
-            threads_per_chain=threads_per_chain,
-            iter_warmup=iter_warmup,
-            iter_sampling=iter_sampling,
-            **kwargs,
-        )
+        with library_chatter_to_log():
+            return model.sample(data=_data_file(data, workspace), seed=int(seed),
+                                chains=chains, parallel_chains=parallel_chains,
+                                threads_per_chain=threads_per_chain, iter_warmup=iter_warmup,
+                                iter_sampling=iter_sampling, **kwargs)
     except RuntimeError as err:
         raise StanRunError.from_cmdstanpy(f"sampling {model.name}", err) from err
 
@@ -204,10 +205,13 @@ def optimize(
     kind = "maximum likelihood" if (switch == 0 and not jacobian) else "MAP"
     log.info("optimising %s (%s), seed %d", model.name, kind, seed)
     try:
-        mle = model.optimize(data=dict(data), seed=int(seed), jacobian=jacobian, **kwargs)
+        workspace = _workspace(kwargs)
+        with library_chatter_to_log():
+            mle = model.optimize(data=_data_file(data, workspace), seed=int(seed),
+                                 jacobian=jacobian, **kwargs)
     except RuntimeError as err:
         raise StanRunError.from_cmdstanpy(f"optimising {model.name}", err) from err
-    estimate = {name: np.asarray(value) for name, value in mle.stan_variables().items()}
+    estimate = mle_estimates(mle)
     if log_likelihood not in estimate:
         raise ValueError(
             f"log_likelihood: variable {log_likelihood!r} not in the output of {model.name}; "
@@ -264,11 +268,49 @@ def generate_quantities(
     """
     _check_seed(seed)
     try:
-        return model.generate_quantities(
-            data=dict(data), previous_fit=previous_fit, seed=int(seed), **kwargs
-        )
+        workspace = _workspace(kwargs, key="gq_output_dir")
+        with library_chatter_to_log():
+            return model.generate_quantities(data=_data_file(data, workspace),
+                                             previous_fit=previous_fit, seed=int(seed),
+                                             **kwargs)
     except RuntimeError as err:
         raise StanRunError.from_cmdstanpy(f"generating quantities of {model.name}", err) from err
+
+
+def mle_estimates(mle: cmdstanpy.CmdStanMLE) -> dict[str, NDArray[np.float64]]:
+    """Every variable of an optimisation's output as an array (scalars 0-d), by name.
+
+    Same values as ``mle.stan_variables()``, without cmdstanpy 1.3's warning about the
+    future return type of scalar variables.
+
+    Parameters
+    ----------
+    mle : `cmdstanpy.CmdStanMLE`
+
+    Returns
+    -------
+    estimate : dict of str to `numpy.ndarray`
+    """
+    if not mle.converged:
+        log.warning("optimisation did not converge (CmdStan's return code); the estimate "
+                    "may be off")
+    values = mle.optimized_params_np
+    return {name: np.asarray(variable.extract_reshape(values))
+            for name, variable in mle.metadata.stan_vars.items()}
+
+
+def _workspace(kwargs: dict[str, Any], *, key: str = "output_dir") -> Path:
+    """This run's directory (`bayesbg.stan.workspace`), set as ``key`` unless given."""
+    if kwargs.get(key) is None:
+        kwargs[key] = str(new_workspace())
+    return Path(kwargs[key])
+
+
+def _data_file(data: Mapping[str, Any], workspace: Path) -> str:
+    """Write the Stan data as JSON into the run's directory (not cmdstanpy's)."""
+    path = workspace / f"data-{secrets.token_hex(4)}.json"
+    cmdstanpy.write_stan_json(str(path), dict(data))
+    return str(path)
 
 
 def _check_seed(seed: Any) -> None:

@@ -56,6 +56,7 @@ import pandas as pd
 import bayesbg
 from bayesbg.atomic import partial_path, staging_directory
 from bayesbg.config import SamplerConfig
+from bayesbg.logs import session_log_text
 from bayesbg.stan.diagnostics import Diagnostics
 
 __all__ = [
@@ -76,7 +77,9 @@ POSTERIOR_FILE = "posterior.nc"
 SUMMARY_FILE = "summary.json"
 CONFIG_FILE = "config.toml"
 CSV_DIR = "csv"
-_RESERVED = {POSTERIOR_FILE, SUMMARY_FILE, CONFIG_FILE, CSV_DIR}
+LOG_FILE = "bayesbg.log"
+"""The session log (`bayesbg.logs`) of the process that wrote the run, when there is one."""
+_RESERVED = {POSTERIOR_FILE, SUMMARY_FILE, CONFIG_FILE, CSV_DIR, LOG_FILE}
 #: Keys of ``summary.json`` that `write_analysis_run_dir` sets itself.
 ANALYSIS_KEYS = ("run_type", "bayesbg_version", "created_utc", "seed", "wall_time_s",
                  "versions", "inputs_sha256", "config", "config_sha256", "files")
@@ -332,6 +335,7 @@ def write_run_dir(
                 "config": CONFIG_FILE,
                 "csv": [f"{CSV_DIR}/{name}" for name in csv_files],
                 **({"extra": sorted(extra_files)} if extra_files else {}),
+                **({"log": LOG_FILE} if session_log_text() is not None else {}),
             },
             **dict(extra or {}),
             "parameters": _table_to_json(summary_table),
@@ -340,6 +344,7 @@ def write_run_dir(
         (staging / SUMMARY_FILE).write_text(
             json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
         )
+        _write_session_log(staging)
         _move_into_place(staging, target, overwrite=overwrite)
     log.info("wrote run directory %s", target)
     return target
@@ -454,7 +459,8 @@ def write_analysis_run_dir(
         "inputs_sha256": digests,
         "config": config_json,
         "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
-        "files": sorted(extra_files),
+        "files": {"extra": sorted(extra_files),
+                  **({"log": LOG_FILE} if session_log_text() is not None else {})},
         **results,
     }
     try:  # fail before writing anything
@@ -464,6 +470,7 @@ def write_analysis_run_dir(
     with staging_directory(target) as staging:
         _write_files(staging, extra_files)
         (staging / SUMMARY_FILE).write_text(text, encoding="utf-8")
+        _write_session_log(staging)
         _move_into_place(staging, target, overwrite=overwrite)
     log.info("wrote run directory %s (%s, %.1f s to write)", target, run_type,
              time.perf_counter() - started)
@@ -533,6 +540,13 @@ def _check_file_names(files: Mapping[str, FileContent] | None) -> dict[str, File
             raise ValueError(f"files: {name!r} given twice")
         checked[key] = content
     return checked
+
+
+def _write_session_log(directory: Path) -> None:
+    """The session log so far (library chatter included), if the process keeps one."""
+    text = session_log_text()
+    if text is not None:
+        (directory / LOG_FILE).write_text(text, encoding="utf-8")
 
 
 def _write_files(directory: Path, files: Mapping[str, FileContent]) -> None:

@@ -166,6 +166,7 @@ def fit_templates(
     return conclude_fit(
         TemplateFitResult, fit, idata, model=model, stan_data=stan_data, config=config,
         seed=seed, parameters=PARAMETERS, truth=truth, run_dir=target, overwrite=overwrite,
+        units={"flux": "ph cm-2 s-1", "background_amplitude": ""},
         extra={"model": "template_fit", "inits": "independent draws from the priors"},
     )
 

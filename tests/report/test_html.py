@@ -84,8 +84,11 @@ def test_template_report_has_tables_and_figures(runs):
     text = render_report(runs["template"])
     assert "All sampler checks passed." in text
     assert "flux[" in text and ">truth<" in text
-    assert text.count("data:image/png;base64,") >= 3  # trace, rank, pair
+    assert text.count("data:image/png;base64,") >= 4  # data vs model, trace, rank, pair
     assert "http://" not in text.replace("http://www.w3.org", "")  # self-contained
+    assert "<th>unit</th>" in text and "ph cm-2 s-1" in text
+    assert "Truth inside the 90 % interval for" in text
+    assert "counts: data and posterior predictive" in text
 
 
 def test_poor_run_shows_failures_in_red_with_advice(runs):

@@ -110,3 +110,23 @@ def test_poor_stan_run_is_flagged(template_model):
 @pytest.mark.stan
 def test_adequate_stan_run_passes(small_fit):
     assert small_fit.diagnostics.passed, small_fit.diagnostics.render()
+
+
+def test_one_chain_says_r_hat_needs_two_chains():
+    idata = _idata(np.random.default_rng(3))
+    one = idata.isel(chain=[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SamplerWarning)
+        result = diagnose(one, thresholds=Thresholds(ess_bulk_per_chain_min=50,
+                                                     ess_tail_per_chain_min=50))
+    check = result["r_hat"]
+    assert check.passed and check.note == "not computed: R-hat needs 2 or more chains"
+    text = result.render()
+    assert "1 chain x" in text and "R-hat needs 2 or more chains" in text
+    assert "inf" not in text and "FAIL" not in text
+
+
+def test_failed_check_says_what_to_do_next():
+    with pytest.warns(SamplerWarning, match="r_hat = .* Run longer"):
+        result = diagnose(_idata(np.random.default_rng(1), shift=3.0))
+    assert "what to do (r_hat): Chains disagree" in result.render()

@@ -63,7 +63,7 @@ def test_analysis_run_directory_contents_and_hashes(tmp_path):
                                  "band": [25.0, 60.0]}
     canonical = json.dumps(summary["config"], sort_keys=True, separators=(",", ":"))
     assert summary["config_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
-    assert summary["files"] == ["fig.png", "tables/flux.csv"]
+    assert summary["files"]["extra"] == ["fig.png", "tables/flux.csv"]
     assert summary["tables"] == [TABLE] and summary["key_result"] == "GB 1.5 mCrab"
 
     run = load_run(run_dir)

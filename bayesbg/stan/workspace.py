@@ -1,0 +1,90 @@
+"""Where CmdStan's files of a run go while the process lives: one directory per run.
+
+cmdstanpy writes the data JSON and the output CSVs under its own temporary directory,
+made at import and removed at a normal exit; a killed process leaves it (several MB per
+fit) in the system's temporary directory, with nothing to say whose it was. bayesbg
+passes its own directories instead: ``<tmp>/bayesbg-cmdstan-p<pid>-<random>``, one per
+run, removed when the process exits, and those of processes that no longer run are
+removed the next time a run starts (never those of a live process).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["WORKSPACE_PREFIX", "new_workspace", "remove_stale_workspaces"]
+
+log = logging.getLogger(__name__)
+
+WORKSPACE_PREFIX = "bayesbg-cmdstan-"
+_NAME = re.compile(rf"^{re.escape(WORKSPACE_PREFIX)}p(?P<pid>\d+)-[0-9a-f]{{8}}$")
+_OWN: list[Path] = []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_workspaces(root: str | Path | None = None) -> list[Path]:
+    """Remove run directories left by processes that no longer run.
+
+    Parameters
+    ----------
+    root : str or `~pathlib.Path`, optional
+        Where to look; default the system's temporary directory.
+
+    Returns
+    -------
+    removed : list of `~pathlib.Path`
+    """
+    root = Path(root) if root is not None else Path(tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _NAME.match(entry.name)
+        if match is None or int(match["pid"]) == os.getpid() or _alive(int(match["pid"])):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        if not entry.exists():
+            log.info("removed %s, left by a killed process", entry)
+            removed.append(entry)
+    return removed
+
+
+def _remove_own() -> None:
+    for path in _OWN:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+atexit.register(_remove_own)
+
+
+def new_workspace() -> Path:
+    """A new, empty directory for one CmdStan run (removed at exit).
+
+    Returns
+    -------
+    path : `~pathlib.Path`
+    """
+    root = Path(tempfile.gettempdir())
+    remove_stale_workspaces(root)
+    path = root / f"{WORKSPACE_PREFIX}p{os.getpid()}-{secrets.token_hex(4)}"
+    path.mkdir(mode=0o700)
+    _OWN.append(path)
+    return path
