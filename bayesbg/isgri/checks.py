@@ -76,7 +76,7 @@ def _region(name: str, regions: Sequence[SkyRegion]) -> SkyRegion | None:
     return next((r for r in regions if r.name == name), None)
 
 
-def injected_fluxes(result: PipelineResult, truth: IsgriTruth,
+def injected_fluxes(result: PipelineResult, *, truth: IsgriTruth,
                     regions: Sequence[SkyRegion] = PAPER_REGIONS
                     ) -> dict[tuple[str, str], float]:
     """Injected flux per (region, band) of a simulated run (`IsgriTruth.injected_flux`).
@@ -185,7 +185,7 @@ def isgri_checks(result: PipelineResult, *, truth: IsgriTruth | None = None,
                    "(warn below 80 %, fail below 50 %)",
                    "advice": _ADVICE_COVERAGE})
     if truth is not None:
-        injected = injected_fluxes(result, truth, regions)
+        injected = injected_fluxes(result, truth=truth, regions=regions)
         pulls = np.array([(f - injected[(r, b)]) / e for r, b, f, e in zip(
             table["region"], table["band"], table["flux"], table["error"], strict=True)
             if (r, b) in injected])

@@ -141,7 +141,7 @@ def isgri_summary(result: PipelineResult, *, truth: IsgriTruth | None = None,
     -------
     summary : dict
     """
-    injected = injected_fluxes(result, truth, regions) if truth is not None else {}
+    injected = injected_fluxes(result, truth=truth, regions=regions) if truth is not None else {}
     first = str(result.table["region"].iloc[0])
     rows = result.table[result.table["region"] == first]
     key = f"{first}: " + ", ".join(f"{b} keV {plus_minus(f, e)}" for b, f, e in zip(
