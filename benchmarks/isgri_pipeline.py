@@ -37,13 +37,15 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bayesbg.isgri import PAPER_REGIONS, run_pipeline, simulate_isgri
-from bayesbg.isgri.fov_flux import (
+from bayesbg.isgri import (
+    PAPER_REGIONS,
     FluxGroups,
     fit_flux_mixture,
     flux_mixture_model,
-    mixture_initial_values,
+    run_pipeline,
+    simulate_isgri,
 )
+from bayesbg.isgri.fit import mixture_initial_values
 from bayesbg.stan import compile_model
 
 HERE = Path(__file__).resolve().parent
@@ -115,7 +117,7 @@ def main() -> int:
         record["mixture_max_r_hat"] = round(float(fit.table["r_hat"].max()), 3)
         binned = groups.to_stan_data()
         record["mixture_bins"] = int(binned["K"])
-        inits = mixture_initial_values(binned, 1, 1)
+        inits = mixture_initial_values(binned, chains=1, seed=1)
         iterations = 50 if args.quick else 150
         short_binned, _ = _short_run(binned_model, binned, inits, iterations)
         short_pointwise, finished = _short_run(reference, _pointwise_data(groups, binned),

@@ -82,7 +82,7 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
     Returns
     -------
     output : `~pathlib.Path`
-        The run directory (`bayesbg.isgri.output.write_isgri_run_dir`).
+        The run directory (`bayesbg.isgri.rundir.write_isgri_run_dir`).
 
     Raises
     ------
@@ -94,10 +94,10 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
     import time
 
     from bayesbg.isgri.config import IsgriRunConfig
-    from bayesbg.isgri.fov_flux import flux_mixture_model
-    from bayesbg.isgri.output import write_isgri_run_dir
+    from bayesbg.isgri.fit import flux_mixture_model
     from bayesbg.isgri.pipeline import run_pipeline
-    from bayesbg.isgri.scw import read_pointings
+    from bayesbg.isgri.pointings import read_pointings
+    from bayesbg.isgri.rundir import write_isgri_run_dir
     from bayesbg.isgri.simulate import simulate_isgri
     from bayesbg.stan.rundir import check_run_dir
 
@@ -115,7 +115,7 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
         seed = config.simulate_seed
         table, truth = simulate_isgri(seed)
     model = flux_mixture_model() if config.method == "mixture-nuts" else None
-    result = run_pipeline(table, model=model, config=config.sampler, seed=config.seed)
+    result = run_pipeline(table, seed=config.seed, config=config.sampler, model=model)
     print(result.screening.render())
     print(result.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     written = write_isgri_run_dir(
@@ -136,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from bayesbg.isgri.scw import write_pointings
+    from bayesbg.isgri.pointings import write_pointings
     from bayesbg.isgri.simulate import simulate_isgri
 
     table, _ = simulate_isgri(args.seed)

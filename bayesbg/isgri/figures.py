@@ -11,12 +11,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bayesbg.isgri.background import background_pointings  # noqa: E402
-from bayesbg.isgri.collimator import fit_profile_scale  # noqa: E402
-from bayesbg.isgri.fov_flux import FluxGroups, gaussian_histogram_estimate  # noqa: E402
+from bayesbg.isgri.fit import FluxMixtureResult  # noqa: E402
+from bayesbg.isgri.model.background_fit import background_pointings  # noqa: E402
+from bayesbg.isgri.model.collimator import fit_profile_scale  # noqa: E402
+from bayesbg.isgri.model.flux_groups import FluxGroups  # noqa: E402
+from bayesbg.isgri.model.histogram_estimate import gaussian_histogram_estimate  # noqa: E402
+from bayesbg.isgri.model.skymodel import stellar_fov_maps  # noqa: E402
 from bayesbg.isgri.pipeline import PipelineResult  # noqa: E402
-from bayesbg.isgri.regions import longitude_bins  # noqa: E402
-from bayesbg.isgri.skymodel import stellar_fov_maps  # noqa: E402
+from bayesbg.isgri.sky import PAPER_REGIONS, longitude_bins  # noqa: E402
 
 __all__ = ["write_figures"]
 
@@ -137,10 +139,10 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
     return paths
 
 
-def _mixture_density(mixture: object, group: str, values: np.ndarray,
+def _mixture_density(mixture: FluxMixtureResult, group: str, values: np.ndarray,
                      x: np.ndarray) -> np.ndarray:
     """Mixture density at the posterior means (DOMAIN.md 3), per mCrab, on ``x``."""
-    row = mixture.table.loc[group]  # type: ignore[attr-defined]
+    row = mixture.table.loc[group]
     limits = FluxGroups.from_mapping({group: values}).to_stan_data()
     r_min, r_max = float(limits["flux_min"][0]), float(limits["flux_max"][0])
     mu, sigma = float(row["mu"]), float(row["sigma"])
@@ -154,8 +156,6 @@ def _mixture_density(mixture: object, group: str, values: np.ndarray,
 
 
 def _region_ids(result: PipelineResult, name: str) -> np.ndarray:
-    from bayesbg.isgri.regions import PAPER_REGIONS
-
     for region in PAPER_REGIONS:
         if region.name == name:
             return result.region_ids(region)

@@ -4,9 +4,10 @@ Per-pointing residual flux (mCrab per FOV, [ISGRI] section 3):
 ``1000 (rate - background) / P(orbit)`` for pointings with a background prediction,
 away from the Crab (``crab_offset >= crab_exclusion``). Per region and band the flux is
 the centre of the Gaussian-plus-flat-wings mixture fitted to the binned residuals, by
-maximum likelihood (default, no Stan) or by NUTS (`bayesbg.isgri.fov_flux`); its error
-adds the orbit-level background-model and calibration terms to the sandwich error of the
-fit (`bayesbg.isgri.fov_flux.systematic_variance`, docs/isgri.md). The paper's histogram
+maximum likelihood (default, no Stan; `bayesbg.isgri.model.mixture_likelihood`) or by
+NUTS (`bayesbg.isgri.fit`); its error adds the orbit-level background-model and
+calibration terms to the sandwich error of the fit
+(`bayesbg.isgri.model.error_budget.systematic_variance`, docs/isgri.md). The paper's histogram
 fit (Gaussian plus two constants, error ``sigma / sqrt(N)``) and a Gaussian-only fit are
 reported for comparison.
 """
@@ -23,29 +24,21 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from bayesbg.config import SamplerConfig
-from bayesbg.isgri.background import (
-    BackgroundModel,
-    BackgroundSettings,
-    background_pointings,
-    fit_background,
+from bayesbg.isgri.fit import FluxMixtureResult, fit_flux_mixture
+from bayesbg.isgri.model.background import BackgroundSettings, OrbitBackgroundModel
+from bayesbg.isgri.model.background_fit import background_pointings, fit_background
+from bayesbg.isgri.model.crab import (
+    CrabCalibration,
+    fit_crab_calibration,
+    mcrab_to_energy_flux,
 )
-from bayesbg.isgri.crab import CrabCalibration, fit_crab_calibration, mcrab_to_energy_flux
-from bayesbg.isgri.fov_flux import (
-    FluxGroups,
-    fit_flux_mixture,
-    fit_mixture_ml,
-    gaussian_histogram_estimate,
-    systematic_variance,
-)
-from bayesbg.isgri.regions import PAPER_REGIONS, SkyRegion
-from bayesbg.isgri.scw import (
-    BROAD_BANDS,
-    Band,
-    PointingTable,
-    ScreeningCriteria,
-    ScreeningResult,
-    screen,
-)
+from bayesbg.isgri.model.error_budget import systematic_variance
+from bayesbg.isgri.model.flux_groups import FluxGroups
+from bayesbg.isgri.model.histogram_estimate import gaussian_histogram_estimate
+from bayesbg.isgri.model.mixture_likelihood import fit_mixture_ml
+from bayesbg.isgri.pointings import BROAD_BANDS, Band, PointingTable
+from bayesbg.isgri.screening import ScreeningCriteria, ScreeningResult, screen
+from bayesbg.isgri.sky import PAPER_REGIONS, SkyRegion
 
 __all__ = ["PipelineResult", "measure_pointing_fluxes", "run_pipeline"]
 
@@ -59,7 +52,7 @@ class PipelineResult:
     Attributes
     ----------
     screening : `bayesbg.isgri.ScreeningResult`
-    background : `bayesbg.isgri.BackgroundModel`
+    background : `bayesbg.isgri.OrbitBackgroundModel`
     crab : `bayesbg.isgri.CrabCalibration`
     pointings : `PointingTable`
         Pointings with a residual flux (screened, predicted, away from the Crab).
@@ -81,17 +74,18 @@ class PipelineResult:
         (Stan fit only: the uncorrected posterior sd), ``energy_flux`` and
         ``energy_error`` (erg s-1 cm-2 per FOV).
     mixture : `bayesbg.isgri.FluxMixtureResult` or None
+        The NUTS fit of the mixture (``method = "mixture-nuts"``), else None.
     """
 
     screening: ScreeningResult
-    background: BackgroundModel
+    background: OrbitBackgroundModel
     crab: CrabCalibration
     pointings: PointingTable
     flux: NDArray[np.float64]
     background_ids: NDArray[np.str_]
     bands: tuple[Band, ...]
     table: pd.DataFrame
-    mixture: object | None = None
+    mixture: FluxMixtureResult | None = None
 
     def region_ids(self, region: SkyRegion) -> NDArray[np.str_]:
         """Identifiers of the pointings of a region.
@@ -108,8 +102,8 @@ class PipelineResult:
 
 
 def measure_pointing_fluxes(
-    table: PointingTable, background: BackgroundModel, crab: CrabCalibration,
-    *, crab_exclusion: float = 15.0,
+    table: PointingTable, *, background: OrbitBackgroundModel, crab: CrabCalibration,
+    crab_exclusion: float = 15.0,
 ) -> tuple[PointingTable, NDArray[np.float64]]:
     """Residual flux of every usable pointing, mCrab per FOV, all bands of the table.
 
@@ -117,7 +111,7 @@ def measure_pointing_fluxes(
     ----------
     table : `PointingTable`
         Screened pointings.
-    background : `BackgroundModel`
+    background : `OrbitBackgroundModel`
     crab : `CrabCalibration`
     crab_exclusion : float
         Pointings closer to the Crab (deg) are left out. Default is 15.
@@ -139,13 +133,13 @@ def measure_pointing_fluxes(
 def run_pipeline(
     table: PointingTable,
     *,
+    seed: int = 1,
+    config: SamplerConfig | None = None,
+    model: cmdstanpy.CmdStanModel | None = None,
     regions: Sequence[SkyRegion] = PAPER_REGIONS,
     bands: Sequence[Band] = BROAD_BANDS,
-    screening: ScreeningCriteria | None = None,
-    background: BackgroundSettings | None = None,
-    model: cmdstanpy.CmdStanModel | None = None,
-    config: SamplerConfig | None = None,
-    seed: int = 1,
+    screening_criteria: ScreeningCriteria | None = None,
+    background_settings: BackgroundSettings | None = None,
 ) -> PipelineResult:
     """Screening, background model, Crab calibration, fluxes per region and band.
 
@@ -153,31 +147,34 @@ def run_pipeline(
     ----------
     table : `PointingTable`
         Raw pointings.
+    seed : int
+        Seed of the mixture fit (used only with ``model``). Default is 1.
+    config : `SamplerConfig`, optional
+        Sampler settings of the mixture fit; default those of `fit_flux_mixture`.
+    model : `cmdstanpy.CmdStanModel`, optional
+        Compiled ``isgri_flux_mixture`` (`flux_mixture_model`); when given, the mixture
+        is sampled for every (region, band) in one run and its posterior mean becomes
+        ``flux`` (error: sandwich-corrected posterior sd plus the orbit-level terms).
+        Default: no Stan sampling (the maximum-likelihood mixture is reported).
     regions : sequence of `SkyRegion`
         Default: the regions of [ISGRI] Table 1.
     bands : sequence of `Band`
         Bands of the table to report. Default: 25-60, 60-80, 80-200 keV.
-    screening : `ScreeningCriteria`, optional
-    background : `BackgroundSettings`, optional
-    model : `cmdstanpy.CmdStanModel`, optional
-        Compiled ``isgri_flux_mixture``; when given, the mixture is sampled for every
-        (region, band) in one run and its posterior mean becomes ``flux`` (error:
-        sandwich-corrected posterior sd plus the orbit-level terms). Default: no Stan
-        sampling (the maximum-likelihood mixture is reported).
-    config : `SamplerConfig`, optional
-        Sampler settings of the mixture fit.
-    seed : int
-        Seed of the mixture fit. Default is 1.
+    screening_criteria : `ScreeningCriteria`, optional
+        Default ``ScreeningCriteria()``.
+    background_settings : `BackgroundSettings`, optional
+        Default ``BackgroundSettings()``.
 
     Returns
     -------
     result : `PipelineResult`
     """
-    screened = screen(table, screening)
-    settings = background if background is not None else BackgroundSettings()
-    bkg_model = fit_background(screened.table, settings)
-    crab = fit_crab_calibration(screened.table, bkg_model)
-    pointings, flux_all = measure_pointing_fluxes(screened.table, bkg_model, crab,
+    screened = screen(table, criteria=screening_criteria)
+    settings = background_settings if background_settings is not None else BackgroundSettings()
+    bkg_model = fit_background(screened.table, settings=settings)
+    crab = fit_crab_calibration(screened.table, background=bkg_model)
+    pointings, flux_all = measure_pointing_fluxes(screened.table, background=bkg_model,
+                                                  crab=crab,
                                                   crab_exclusion=settings.crab_exclusion)
     bands = tuple(bands)
     columns = [pointings.band_index(band) for band in bands]

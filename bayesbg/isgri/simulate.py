@@ -21,7 +21,7 @@ What is simulated, per pointing (all vectorised):
   response at the offset, with a per-orbit calibration scatter of 3.7 / 4.7 / 4.4 %
   (25-60 / 60-80 / 80-200 keV);
 - **Galactic background**: ``a_band * bulge + d_band * disk`` (mCrab per FOV), the
-  stellar-mass maps seen through the collimator (`bayesbg.isgri.skymodel`), with
+  stellar-mass maps seen through the collimator (`bayesbg.isgri.model.skymodel`), with
   ``a_band``, ``d_band`` solved so that the GB region and the mean of L+20 and L-20 have
   the fluxes of [ISGRI] Table 1;
 - **residual noise** (mCrab): a Gaussian core whose width grows with the stellar mass in
@@ -41,10 +41,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesbg.isgri.collimator import CollimatorResponse
-from bayesbg.isgri.regions import PAPER_REGIONS, SkyRegion
-from bayesbg.isgri.scw import BANDS, CRAB_LB, PointingTable, angular_distance, wrap_longitude
-from bayesbg.isgri.skymodel import stellar_fov_maps
+from bayesbg.isgri.model.collimator import CollimatorResponse
+from bayesbg.isgri.model.skymodel import stellar_fov_maps
+from bayesbg.isgri.pointings import BANDS, PointingTable
+from bayesbg.isgri.sky import (
+    CRAB_LB,
+    PAPER_REGIONS,
+    SkyRegion,
+    angular_distance,
+    wrap_longitude,
+)
 
 __all__ = ["IsgriTruth", "TABLE1_FLUX", "simulate_isgri"]
 

@@ -128,7 +128,7 @@ def _fit(args: argparse.Namespace) -> int:
     if not expression:
         raise ValueError("--model: give a model (e.g. cutoffpl+powerlaw) or [spectrum] model")
     fixed = {**settings.fixed, **_assignments(args.fix, "--fix")}
-    model = SpectralModel.parse(
+    spectral_model = SpectralModel.parse(
         expression, fixed=fixed, priors=settings.priors,
         flux_prior_scale=settings.flux_prior_scale, flux_band=settings.flux_band,
         cross_norm_prior_sd=settings.cross_norm_prior_sd)
@@ -138,8 +138,8 @@ def _fit(args: argparse.Namespace) -> int:
         data = data.with_systematic(systematic)
     config = settings.sampler
     run_dir = args.run_dir or Path("runs") / f"spectrum-{expression}-{args.seed}"
-    result = fit_spectrum(data, model, seed=args.seed, config=config, run_dir=run_dir,
-                          overwrite=args.overwrite)
+    result = fit_spectrum(data, spectral_model=spectral_model, seed=args.seed, config=config,
+                          run_dir=run_dir, overwrite=args.overwrite)
     print(result.table().to_string())
     print()
     print(result.diagnostics.render())
@@ -166,7 +166,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from bayesbg.spectra import REFERENCE_FITS, SpectralModel, simulate_spectrum, write_spectrum
 
     if args.model:
-        model = SpectralModel.parse(args.model, fixed=_assignments(args.fix, "--fix"))
+        spectral_model = SpectralModel.parse(args.model, fixed=_assignments(args.fix, "--fix"))
         truth = _assignments(args.set, "--set")
     else:
         name = args.reference or args.region
@@ -174,10 +174,10 @@ def _simulate(args: argparse.Namespace) -> int:
             raise ValueError(f"--reference: expected one of {sorted(REFERENCE_FITS)}, "
                              f"found {name!r}")
         reference = REFERENCE_FITS[name]
-        model = SpectralModel.parse(str(reference["model"]), fixed=reference["fixed"])
+        spectral_model = SpectralModel.parse(str(reference["model"]), fixed=reference["fixed"])
         truth = {**reference["truth"], **_assignments(args.set, "--set")}
-    data = simulate_spectrum(args.seed, model=model, truth=truth, region=args.region,
-                             upper_limit_sigma=args.upper_limit_sigma)
+    data = simulate_spectrum(args.seed, spectral_model=spectral_model, truth=truth,
+                             region=args.region, upper_limit_sigma=args.upper_limit_sigma)
     path = write_spectrum(data, args.output, overwrite=args.overwrite)
     print(f"wrote {data.n_band} bands ({int(data.upper_limit.sum())} upper limits) to {path}")
     return 0

@@ -7,7 +7,13 @@ view for diffuse emission); component fluxes in the fits are in units of
 ``FLUX_UNIT`` = 1e-10 erg s-1 cm-2, as in [ISGRI] Tables 2 and 3.
 
 Quantities (`~astropy.units.Quantity`) are accepted and returned at the edges; the
-``_kev`` functions work on floats in keV and photons cm-2 s-1.
+``_kev`` functions work on floats in keV and photons cm-2 s-1. `CRAB` and `MCRAB` are
+astropy units for band values in Crab units (enable them with
+``astropy.units.add_enabled_units([CRAB, MCRAB])`` to read such columns).
+
+This module is the one Python definition of the Crab spectrum; the Stan programs use
+``log_crab_photon_flux`` of ``stan_models/functions/spectra.stanfunctions``, tested
+against `log_crab_photon_flux` here (``tests/spectra/test_stan_twins.py``).
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from numpy.typing import ArrayLike, NDArray
 from bayesbg.spectra.band_integrals import log_powerlaw_integral
 
 __all__ = [
+    "CRAB",
     "CRAB_INDEX",
     "CRAB_NORM",
     "FLUX_UNIT",
     "KEV_PER_FLUX_UNIT",
+    "MCRAB",
     "crab_energy_flux",
     "crab_photon_flux",
     "crab_photon_flux_kev",
@@ -43,6 +51,10 @@ FLUX_UNIT = 1e-10 * u.Unit("erg s-1 cm-2")
 """Unit of the component energy fluxes of the spectral fits ([ISGRI] Tables 2-3)."""
 KEV_PER_FLUX_UNIT = float((1e-10 * u.erg).to_value(u.keV))
 """keV in 1e-10 erg (1 keV = 1.602176634e-9 erg)."""
+CRAB = u.def_unit("Crab", doc="flux relative to the Crab, N(E) = 10 E^-2.1")
+"""Crab unit (band photon flux relative to 10 E^-2.1 ph cm-2 s-1 keV-1)."""
+MCRAB = u.def_unit("mCrab", 1e-3 * CRAB, doc="1e-3 Crab")
+"""milli-Crab."""
 
 
 def crab_photon_flux_kev(energy_min: ArrayLike, energy_max: ArrayLike) -> NDArray[np.float64]:

@@ -14,16 +14,11 @@ from astropy.table import Table
 from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.atomic import atomic_file
-from bayesbg.spectra.crab_units import photon_flux_to_mcrab
+from bayesbg.spectra.crab_units import CRAB, MCRAB, photon_flux_to_mcrab
 
-__all__ = ["CRAB", "MCRAB", "SpectralData", "read_spectrum", "write_spectrum"]
+__all__ = ["SpectralData", "read_spectrum", "write_spectrum"]
 
 log = logging.getLogger(__name__)
-
-CRAB = u.def_unit("Crab", doc="flux relative to the Crab, N(E) = 10 E^-2.1")
-"""Crab unit (band photon flux relative to 10 E^-2.1 ph cm-2 s-1 keV-1)."""
-MCRAB = u.def_unit("mCrab", 1e-3 * CRAB, doc="1e-3 Crab")
-"""milli-Crab."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +233,10 @@ def read_spectrum(path: str | Path, *, reference: str | None = None) -> Spectral
 
 
 def write_spectrum(data: SpectralData, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a spectrum as ECSV (values in mCrab).
+    """Write a spectrum as ECSV (docs/spectra.md), atomically.
+
+    Values and errors are written in mCrab, band edges in keV, the systematic fractions
+    in the metadata; `read_spectrum` reads the file back unchanged.
 
     Parameters
     ----------
@@ -250,6 +248,11 @@ def write_spectrum(data: SpectralData, path: str | Path, *, overwrite: bool = Fa
     Returns
     -------
     path : `~pathlib.Path`
+
+    Raises
+    ------
+    FileExistsError
+        If the file exists and ``overwrite`` is False.
     """
     with u.add_enabled_units([CRAB, MCRAB]), \
             atomic_file(path, overwrite=overwrite, keep_suffix=True) as partial:

@@ -1,10 +1,10 @@
-"""Fit spectra in Crab units with ``spectral_fit.stan``: NUTS, maximum likelihood, tables.
+"""Fit spectra in Crab units with ``spectral_fit.stan``: NUTS, then the maximum likelihood.
 
 `fit_spectrum` samples the posterior (DOMAIN.md section 4), finds the maximum likelihood
 (priors off, started from the posterior medians) for AIC and BIC, computes chi2 at the
 posterior median, and writes a run directory (`bayesbg.stan.write_run_dir`) with
-``spectrum_table.txt`` and the figure ``spectrum.png`` added beside it.
-`spectral_table` lays results out like [ISGRI] Tables 2 and 3.
+``spectrum_table.txt`` (`bayesbg.spectra.tables.spectral_table`) and the figure
+``spectrum.png`` (`bayesbg.spectra.figures.plot_spectrum`) added beside it.
 """
 
 from __future__ import annotations
@@ -25,31 +25,35 @@ import pandas as pd
 from bayesbg.config import SamplerConfig
 from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.likelihood import ChiSquare, Prepared, chi_square, prepare
-from bayesbg.spectra.spec import SpectralModel
+from bayesbg.spectra.spectral_model import SpectralModel
+from bayesbg.spectra.tables import spectral_table
 from bayesbg.stan import (
     FitResult,
     OptimizeResult,
     StanRunError,
     check_run_dir,
     compile_model,
+    conclude_fit,
     sample,
     stan_model_file,
     to_inference_data,
 )
-from bayesbg.stan.result import conclude_fit
 
 __all__ = [
+    "FIGURE_FILE",
+    "TABLE_FILE",
     "SpectralFitResult",
     "fit_spectrum",
     "posterior_median",
     "spectral_fit_model",
-    "spectral_table",
 ]
 
 log = logging.getLogger(__name__)
 
 TABLE_FILE = "spectrum_table.txt"
+"""The fit as an [ISGRI]-style table, in the run directory."""
 FIGURE_FILE = "spectrum.png"
+"""The spectrum figure, in the run directory."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,10 +89,11 @@ class SpectralFitResult(FitResult):
 
     def median(self) -> dict[str, Any]:
         """Posterior medians as ``{"<component>.<parameter>": value, "cross_norm": ...}``."""
-        return posterior_median(self.inference_data, self.spectral_model)
+        return posterior_median(self.inference_data, spectral_model=self.spectral_model)
 
     def table(self) -> pd.DataFrame:
-        """This fit as a one-column [ISGRI]-style table (`spectral_table`)."""
+        """This fit as a one-column [ISGRI]-style table
+        (`bayesbg.spectra.tables.spectral_table`)."""
         return spectral_table({"fit": self})
 
 
@@ -102,13 +107,14 @@ def spectral_fit_model() -> cmdstanpy.CmdStanModel:
     return compile_model(stan_model_file("spectral_fit"))
 
 
-def posterior_median(idata: az.InferenceData, model: SpectralModel) -> dict[str, Any]:
+def posterior_median(idata: az.InferenceData, *, spectral_model: SpectralModel
+                     ) -> dict[str, Any]:
     """Posterior medians of fluxes, shapes and cross-normalisations, by label.
 
     Parameters
     ----------
     idata : `arviz.InferenceData`
-    model : `SpectralModel`
+    spectral_model : `SpectralModel`
 
     Returns
     -------
@@ -117,9 +123,9 @@ def posterior_median(idata: az.InferenceData, model: SpectralModel) -> dict[str,
     post = idata.posterior
     values: dict[str, Any] = {}
     flux = post["flux"].median(dim=("chain", "draw")).values
-    for k, name in enumerate(model.component_names):
+    for k, name in enumerate(spectral_model.component_names):
         values[f"{name}.flux"] = float(flux[k])
-    for label in model.free_shape_names:
+    for label in spectral_model.free_shape_names:
         values[label] = float(post[label].median(dim=("chain", "draw")).values)
     values["cross_norm"] = post["cross_norm"].median(dim=("chain", "draw")).values
     return values
@@ -127,8 +133,8 @@ def posterior_median(idata: az.InferenceData, model: SpectralModel) -> dict[str,
 
 def fit_spectrum(
     data: SpectralData,
-    spectral_model: SpectralModel,
     *,
+    spectral_model: SpectralModel,
     seed: int,
     config: SamplerConfig | None = None,
     run_dir: str | Path | None = None,
@@ -183,14 +189,14 @@ def fit_spectrum(
     config = config if config is not None else SamplerConfig()
     target = check_run_dir(run_dir, overwrite=overwrite) if run_dir is not None else None
     model = model if model is not None else spectral_fit_model()
-    prepared = prepare(data, spectral_model)
+    prepared = prepare(data, spectral_model=spectral_model)
     inits = _inits(prepared, chains=config.chains, seed=seed)
     fit = sample(model, prepared.stan_data, seed=seed, inits=inits, **config.to_kwargs())
     idata = _inference_data(fit, prepared)
     names = ["flux", *spectral_model.free_shape_names]
     if data.n_dataset > 1:
         names.append("cross_norm")
-    median = posterior_median(idata, spectral_model)
+    median = posterior_median(idata, spectral_model=spectral_model)
     chi2 = chi_square(prepared, median)
     ml = _max_likelihood(model, prepared, median, seed) if max_likelihood else None
     return conclude_fit(
@@ -242,73 +248,12 @@ def _run_dir_entries(result: SpectralFitResult, *, figure: bool) -> dict[str, An
     }
 
 
-def spectral_table(results: Mapping[str, Any], *, interval: float = 0.68) -> pd.DataFrame:
-    """Parameters, component fluxes, total, fractions and chi2 like [ISGRI] Tables 2-3.
-
-    Parameters
-    ----------
-    results : mapping of str to `SpectralFitResult`
-        One column per fit (e.g. ``{"GB": ..., "L+20": ...}``).
-    interval : float
-        Central posterior interval of the quoted errors. Default 0.68.
-
-    Returns
-    -------
-    table : `pandas.DataFrame`
-        Strings ``"median +upper -lower"``; fixed parameters as ``"value (fixed)"``;
-        fluxes in 1e-10 erg s-1 cm-2 in the flux band; last rows ``chi2_red/dof`` and
-        ``p-value`` at the posterior median.
-    """
-    q = (0.5 - interval / 2, 0.5, 0.5 + interval / 2)
-    columns: dict[str, dict[str, str]] = {}
-    for column, result in results.items():
-        model: SpectralModel = result.spectral_model
-        post = result.inference_data.posterior
-        band = f"{model.flux_band[0]:g}-{model.flux_band[1]:g} keV"
-        rows: dict[str, str] = {}
-        for k, component in enumerate(model.components):
-            for parameter in component.parameters:
-                unit = f", {parameter.unit}" if parameter.unit else ""
-                label = f"{component.name}.{parameter.name}{unit}"
-                if parameter.name in component.fixed:
-                    rows[label] = f"{component.fixed[parameter.name]:g} (fixed)"
-                else:
-                    rows[label] = _quote(post[f"{component.name}.{parameter.name}"], q)
-            rows[f"F_{component.name} ({band})"] = _quote(post["flux"][..., k], q)
-        rows[f"F_total ({band})"] = _quote(post["flux_total"], q)
-        for k, component in enumerate(model.components):
-            rows[f"F_{component.name}/F_total"] = _quote(post["flux_fraction"][..., k], q)
-        for d, name in enumerate(result.data.dataset_names[1:], start=1):
-            rows[f"C_{name}"] = _quote(post["cross_norm"][..., d], q)
-        chi2 = result.chi_square
-        rows["chi2_red/dof"] = f"{chi2.reduced:.2f}/{chi2.dof}"
-        rows["p-value"] = f"{chi2.p_value:.3g}"
-        if result.max_likelihood is not None:
-            rows["AIC (max. likelihood)"] = f"{result.max_likelihood.aic:.2f}"
-            rows["BIC (max. likelihood)"] = f"{result.max_likelihood.bic:.2f}"
-        columns[column] = rows
-    return pd.DataFrame(columns).fillna("")
-
-
-def _quote(draws: Any, q: tuple[float, float, float]) -> str:
-    values = np.asarray(draws).ravel()
-    lo, mid, hi = np.quantile(values, q)
-    digits = _digits(min(hi - mid, mid - lo))
-    return f"{mid:.{digits}f} +{hi - mid:.{digits}f} -{mid - lo:.{digits}f}"
-
-
-def _digits(error: float) -> int:
-    if not np.isfinite(error) or error <= 0:
-        return 3
-    return int(min(max(1 - np.floor(np.log10(error)), 0), 6))
-
-
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
 def _inference_data(fit: cmdstanpy.CmdStanMCMC, prepared: Prepared) -> az.InferenceData:
-    data, model = prepared.data, prepared.model
+    data, model = prepared.data, prepared.spectral_model
     stan_data = prepared.stan_data
     constant = {k: stan_data[k] for k in ("energy_min", "energy_max", "error", "upper_limit",
                                           "dataset", "systematic")}
@@ -360,7 +305,7 @@ def _truth_by_variable(truth: Mapping[str, Any] | None,
 def _inits(prepared: Prepared, *, chains: int, seed: int) -> list[dict[str, Any]]:
     """Per-chain initial values: typical shapes jittered, fluxes from the data."""
     generator = np.random.default_rng([int(seed), 0x5BEC])
-    data, model = prepared.data, prepared.model
+    data, model = prepared.data, prepared.spectral_model
     reference = data.dataset == 0
     detected = reference & ~data.upper_limit
     level = np.median(np.abs(data.value[detected])) if detected.any() else 100.0
@@ -390,7 +335,7 @@ def _inits(prepared: Prepared, *, chains: int, seed: int) -> list[dict[str, Any]
 def _max_likelihood(stan_model: cmdstanpy.CmdStanModel, prepared: Prepared,
                     median: Mapping[str, Any], seed: int) -> OptimizeResult | None:
     data = {**prepared.stan_data, "use_priors": 0}
-    model = prepared.model
+    model = prepared.spectral_model
     init = {
         "flux": [max(median[f"{n}.flux"], 1e-6) for n in model.component_names],
         "shape_free_value": [median[label] for label in model.free_shape_names],

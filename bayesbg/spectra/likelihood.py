@@ -26,7 +26,7 @@ from bayesbg.spectra.crab_units import KEV_PER_FLUX_UNIT, log_crab_photon_flux
 from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.ipm import ipm_band_table
 from bayesbg.spectra.models import component_log_ratio
-from bayesbg.spectra.spec import SpectralModel
+from bayesbg.spectra.spectral_model import SpectralModel
 
 __all__ = ["ChiSquare", "Prepared", "chi_square", "predict_components", "prepare"]
 
@@ -40,7 +40,7 @@ class Prepared:
     Attributes
     ----------
     data : `SpectralData`
-    model : `SpectralModel`
+    spectral_model : `SpectralModel`
     quadrature : `BandQuadrature`
         Gauss-Legendre nodes of the bands.
     reference : `BandQuadrature`
@@ -52,7 +52,7 @@ class Prepared:
     """
 
     data: SpectralData
-    model: SpectralModel
+    spectral_model: SpectralModel
     quadrature: BandQuadrature
     reference: BandQuadrature
     ipm: IpmTable
@@ -61,17 +61,18 @@ class Prepared:
     @property
     def n_free(self) -> int:
         """Free parameters: fluxes, free shapes, cross-normalisations."""
-        return len(self.model.components) + len(self.model.free_shape_names) \
-            + self.data.n_dataset - 1
+        model = self.spectral_model
+        return len(model.components) + len(model.free_shape_names) + self.data.n_dataset - 1
 
 
-def prepare(data: SpectralData, model: SpectralModel, *, use_priors: bool = True) -> Prepared:
+def prepare(data: SpectralData, *, spectral_model: SpectralModel, use_priors: bool = True
+            ) -> Prepared:
     """Quadrature nodes, IPM table and the Stan data dictionary.
 
     Parameters
     ----------
     data : `SpectralData`
-    model : `SpectralModel`
+    spectral_model : `SpectralModel`
     use_priors : bool
         Value of the program's ``use_priors`` switch. Default is True.
 
@@ -80,9 +81,10 @@ def prepare(data: SpectralData, model: SpectralModel, *, use_priors: bool = True
     prepared : `Prepared`
     """
     quadrature = band_quadrature(data.energy_min, data.energy_max)
-    reference = band_quadrature([model.flux_band[0]], [model.flux_band[1]])
-    if model.uses_ipm:
-        ipm = ipm_band_table(data.energy_min, data.energy_max, flux_band=model.flux_band)
+    reference = band_quadrature([spectral_model.flux_band[0]], [spectral_model.flux_band[1]])
+    if spectral_model.uses_ipm:
+        ipm = ipm_band_table(data.energy_min, data.energy_max,
+                             flux_band=spectral_model.flux_band)
     else:
         ipm = IpmTable(mass=np.array([0.0, 1.0]), table=np.zeros((2, data.n_band)),
                        table_d2=np.zeros((2, data.n_band)))
@@ -104,14 +106,14 @@ def prepare(data: SpectralData, model: SpectralModel, *, use_priors: bool = True
         "M_ref": int(reference.node_log_energy.size),
         "ref_log_energy": reference.node_log_energy,
         "ref_log_weight": reference.node_log_weight,
-        **model.stan_components(),
+        **spectral_model.stan_components(),
         "G": int(ipm.mass.size),
         "ipm_mass": ipm.mass,
         "ipm_table": ipm.table,
         "ipm_table_d2": ipm.table_d2,
         "use_priors": int(bool(use_priors)),
     }
-    return Prepared(data, model, quadrature, reference, ipm, stan_data)
+    return Prepared(data, spectral_model, quadrature, reference, ipm, stan_data)
 
 
 def predict_components(
@@ -130,7 +132,7 @@ def predict_components(
     -------
     component_mcrab : `numpy.ndarray`, shape (K, N)
     """
-    data, model = prepared.data, prepared.model
+    data, model = prepared.data, prepared.spectral_model
     log_crab = log_crab_photon_flux(data.energy_min, data.energy_max)
     cross = np.asarray(values.get("cross_norm", np.ones(data.n_dataset)), dtype=float)
     shapes = model.shapes(values)

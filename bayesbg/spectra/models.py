@@ -1,9 +1,14 @@
-"""Spectral components, their registry, and numpy twins of every Stan spectral function.
+"""Spectral component types: the registry (shapes, parameters, bounds, priors) and the
+component-level numpy twins of the Stan spectral functions.
 
-The functions below mirror ``stan_models/functions/spectra.stanfunctions`` one to one
-(same names, same formulas, natural logarithms of band integrals; energies in keV), so
-that predictions made in Python (tables, chi2, figures) are those of the Stan program;
-``tests/spectra/test_stan_twins.py`` checks the agreement to 1e-8 relative.
+`COMPONENT_TYPES` names every component a `bayesbg.spectra.SpectralModel` may hold, with
+its Stan code and shape parameters (`ShapeParameter`: unit, bounds, default prior).
+`component_log_ratio` mirrors the Stan function of the same name in
+``stan_models/functions/spectra.stanfunctions`` (energies in keV, natural logarithms of
+band integrals), so that predictions made in Python (tables, chi2, figures, the
+simulator) are those of the Stan program; ``tests/spectra/test_stan_twins.py`` checks
+the agreement to 1e-8 relative. The band integrals behind it are in
+:mod:`bayesbg.spectra.band_integrals`, the IPM table in :mod:`bayesbg.spectra.ipm`.
 
 Shapes S(E) in XSPEC conventions (DOMAIN.md section 4):
 
@@ -18,9 +23,6 @@ expcutoff  4     exp(-E / ecut) (boundary-layer shape,     ecut (keV)
                  [ISGRI] Appendix C)
 ipm        5     intermediate-polar model (`bayesbg.spectra.ipm`)   mass (Msun)
 =========  ====  ========================================  ===========================
-
-The band integrals behind `component_log_ratio` are in
-:mod:`bayesbg.spectra.band_integrals`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from bayesbg.spectra.ipm import ipm_photon_spectrum
 
 __all__ = [
     "COMPONENT_TYPES",
+    "PRIOR_KINDS",
     "ComponentType",
     "ShapeParameter",
     "component_log_ratio",

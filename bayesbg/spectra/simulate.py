@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.likelihood import predict_components, prepare
-from bayesbg.spectra.spec import SpectralModel
+from bayesbg.spectra.spectral_model import SpectralModel
 
 __all__ = [
     "BROAD_BANDS",
@@ -133,7 +133,7 @@ def isgri_errors(region: str | tuple[float, float, float], energy_min: ArrayLike
 def simulate_spectrum(
     rng: np.random.Generator | int,
     *,
-    model: SpectralModel,
+    spectral_model: SpectralModel,
     truth: Mapping[str, object],
     region: str | tuple[float, float, float] = "GB",
     energy_min: ArrayLike | None = None,
@@ -149,7 +149,7 @@ def simulate_spectrum(
     Parameters
     ----------
     rng : `numpy.random.Generator` or int
-    model : `SpectralModel`
+    spectral_model : `SpectralModel`
         The model to simulate from.
     truth : mapping
         ``"<component>.flux"`` (1e-10 erg s-1 cm-2), free shape parameters, and
@@ -185,7 +185,8 @@ def simulate_spectrum(
     index = np.zeros(lo.size, np.int64) if dataset is None else np.asarray(dataset, np.int64)
     template = SpectralData(lo, hi, np.zeros(lo.size), sigma, dataset=index,
                             dataset_names=dataset_names)
-    expected = predict_components(prepare(template, model), truth).sum(axis=0)
+    expected = predict_components(prepare(template, spectral_model=spectral_model),
+                                  truth).sum(axis=0)
     scatter = np.sqrt(sigma**2 + (injected_systematic * expected) ** 2)
     value = expected + scatter * generator.standard_normal(lo.size)
     limits = np.zeros(lo.size, bool)

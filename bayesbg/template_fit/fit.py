@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,14 @@ from numpy.typing import ArrayLike
 
 from bayesbg.config import SamplerConfig
 from bayesbg.stan import (
+    FitResult,
     check_run_dir,
     compile_model,
+    conclude_fit,
     sample,
     stan_model_file,
     to_inference_data,
 )
-from bayesbg.stan.result import FitResult, conclude_fit
 from bayesbg.template_fit.data import BinnedCounts
 
 __all__ = ["PARAMETERS", "TemplateFitResult", "fit_templates", "template_fit_model"]
@@ -30,6 +32,7 @@ PARAMETERS = ("flux", "background_amplitude")
 """Parameters of ``template_fit.stan``: F_k (ph cm-2 s-1) and A_b (dimensionless)."""
 
 
+@dataclass(frozen=True, eq=False)
 class TemplateFitResult(FitResult):
     """Outcome of :func:`fit_templates`.
 

@@ -7,8 +7,6 @@ import json
 import pytest
 
 from bayesbg.cli import build_parser, main
-from bayesbg.config import SamplerConfig
-from bayesbg.spectra.config import SpectrumFitConfig
 
 
 def test_spectrum_commands_are_registered():
@@ -17,16 +15,6 @@ def test_spectrum_commands_are_registered():
     assert args.spectrum_command == "compare"
     with pytest.raises(SystemExit):
         parser.parse_args(["spectrum", "fit"])  # --data is required
-
-
-def test_config_rejects_unknown_keys(tmp_path):
-    path = tmp_path / "c.toml"
-    path.write_text('[spectrum]\nmodel = "powerlaw"\nfixd = {}\n')
-    with pytest.raises(ValueError, match="fixd"):
-        SpectrumFitConfig.read(path)
-    path.write_text('[spectrum]\nmodel = "powerlaw"\n[sampler]\nchains = 2\n')
-    config = SpectrumFitConfig.read(path)
-    assert config.model == "powerlaw" and config.sampler == SamplerConfig(chains=2)
 
 
 def test_bad_assignment_is_an_error(tmp_path, capsys):

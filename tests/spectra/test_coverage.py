@@ -25,10 +25,10 @@ def _coverage(name, region, spectral_model, labels):
     truth = ref["truth"]
     inside = {label: 0 for label in labels}
     for seed in range(1000, 1000 + N_REPLICATION):
-        data = simulate_spectrum(seed, model=model, truth=truth, region=region)
+        data = simulate_spectrum(seed, spectral_model=model, truth=truth, region=region)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SamplerWarning)
-            result = fit_spectrum(data, model, seed=seed, config=COVERAGE_CONFIG,
+            result = fit_spectrum(data, spectral_model=model, seed=seed, config=COVERAGE_CONFIG,
                                   model=spectral_model, max_likelihood=False)
         post = result.inference_data.posterior
         for label in labels:

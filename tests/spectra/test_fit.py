@@ -41,7 +41,7 @@ def _reference(name):
 def _fit(data, model, seed, model_exe, config, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplerWarning)
-        return fit_spectrum(data, model, seed=seed, config=config, model=model_exe,
+        return fit_spectrum(data, spectral_model=model, seed=seed, config=config, model=model_exe,
                             **kwargs)
 
 
@@ -49,7 +49,7 @@ def _fit(data, model, seed, model_exe, config, **kwargs):
 @pytest.mark.parametrize("region,seed", [("GB", 11), ("L+20", 12), ("L-20", 13)])
 def test_table2_values_recovered(region, seed, spectral_model, spectral_config):
     model, truth = _reference(region)
-    data = simulate_spectrum(seed, model=model, truth=truth, region=region)
+    data = simulate_spectrum(seed, spectral_model=model, truth=truth, region=region)
     result = _fit(data, model, seed, spectral_model, spectral_config, truth=truth)
     for label in ("cutoffpl.ecut", "cutoffpl.flux", "powerlaw.flux"):
         lo, hi = _interval(result, label)
@@ -65,7 +65,7 @@ def test_table2_values_recovered(region, seed, spectral_model, spectral_config):
 @pytest.mark.stan
 def test_table3_ipm_mass_recovered(spectral_model, spectral_config):
     model, truth = _reference("GB-IPM")
-    data = simulate_spectrum(20, model=model, truth=truth, region="GB")
+    data = simulate_spectrum(20, spectral_model=model, truth=truth, region="GB")
     result = _fit(data, model, 20, spectral_model, spectral_config, truth=truth)
     for label in ("ipm.mass", "ipm.flux", "powerlaw.flux"):
         lo, hi = _interval(result, label)
@@ -79,7 +79,7 @@ def test_comparison_prefers_two_components_only_when_present(spectral_model,
                                                              spectral_config):
     one = SpectralModel.parse("cutoffpl", fixed={"cutoffpl.index": 0.0})
     two, truth = _reference("GB")
-    with_pow = simulate_spectrum(31, model=two, truth=truth, region="GB")
+    with_pow = simulate_spectrum(31, spectral_model=two, truth=truth, region="GB")
     fits = {name: _fit(with_pow, m, 31, spectral_model, spectral_config)
             for name, m in (("cutoffpl", one), ("cutoffpl+powerlaw", two))}
     with warnings.catch_warnings():
@@ -93,7 +93,7 @@ def test_comparison_prefers_two_components_only_when_present(spectral_model,
     assert fits["cutoffpl"].chi_square.reduced > 1.5
     assert fits["cutoffpl"].chi_square.dof == 19
 
-    no_pow = simulate_spectrum(32, model=one, truth={"cutoffpl.flux": 11.0,
+    no_pow = simulate_spectrum(32, spectral_model=one, truth={"cutoffpl.flux": 11.0,
                                                      "cutoffpl.ecut": 13.0}, region="GB")
     fits = {name: _fit(no_pow, m, 32, spectral_model, spectral_config)
             for name, m in (("cutoffpl", one), ("cutoffpl+powerlaw", two))}
@@ -117,9 +117,9 @@ def test_sco_x1_systematic_changes_chi2_as_expected(spectral_model, spectral_con
                                 priors={"powerlaw.index": {"location": 2.5, "scale": 1.0}})
     truth = {"expcutoff.ecut": 3.93, "expcutoff.flux": 30.0, "powerlaw.index": 2.48,
              "powerlaw.flux": 1.5}
-    template = simulate_spectrum(0, model=model, truth=truth, error=np.ones(21))
-    expected = predict_components(prepare(template, model), truth).sum(axis=0)
-    data = simulate_spectrum(41, model=model, truth=truth, error=0.07 * expected,
+    template = simulate_spectrum(0, spectral_model=model, truth=truth, error=np.ones(21))
+    expected = predict_components(prepare(template, spectral_model=model), truth).sum(axis=0)
+    data = simulate_spectrum(41, spectral_model=model, truth=truth, error=0.07 * expected,
                              injected_systematic=0.05)
     plain = _fit(data, model, 41, spectral_model, spectral_config)
     with_sys = _fit(data.with_systematic(0.05), model, 41, spectral_model, spectral_config)
@@ -135,7 +135,7 @@ def test_sco_x1_systematic_changes_chi2_as_expected(spectral_model, spectral_con
         lo, hi = _interval(with_sys, label)
         assert lo <= truth[label] <= hi, (label, lo, truth[label], hi)
     # chi2 at the median is the numpy formula with the systematic in quadrature
-    again = chi_square(prepare(data.with_systematic(0.05), model), with_sys.median())
+    again = chi_square(prepare(data.with_systematic(0.05), spectral_model=model), with_sys.median())
     assert again.chi2 == pytest.approx(with_sys.chi_square.chi2)
 
 
@@ -154,7 +154,7 @@ def test_two_instruments_recover_cross_normalisation(spectral_model, spectral_co
     hi = np.concatenate([edges_a[1:], edges_b[1:]])
     dataset = np.repeat([0, 1], [15, 12])
     error = np.where(dataset == 0, 8.0, 25.0) * np.sqrt(hi / lo / 1.15)
-    data = simulate_spectrum(51, model=model, truth=truth, energy_min=lo, energy_max=hi,
+    data = simulate_spectrum(51, spectral_model=model, truth=truth, energy_min=lo, energy_max=hi,
                              error=error, dataset=dataset, dataset_names=("ISGRI", "SPI"))
     result = _fit(data, model, 51, spectral_model, spectral_config,
                   truth={k: v for k, v in truth.items()})
@@ -172,7 +172,7 @@ def test_two_instruments_recover_cross_normalisation(spectral_model, spectral_co
 @pytest.mark.stan
 def test_upper_limits_are_censored(spectral_model, spectral_config):
     model, truth = _reference("L+20")
-    data = simulate_spectrum(61, model=model, truth=truth, region="L+20",
+    data = simulate_spectrum(61, spectral_model=model, truth=truth, region="L+20",
                              upper_limit_sigma=2.0)
     assert data.upper_limit.sum() >= 2
     result = _fit(data, model, 61, spectral_model, spectral_config)
@@ -187,7 +187,7 @@ def test_upper_limits_are_censored(spectral_model, spectral_config):
 def test_data_must_be_spectral_data():
     model = SpectralModel.parse("powerlaw")
     with pytest.raises(TypeError, match="SpectralData"):
-        fit_spectrum({"value": [1.0]}, model, seed=1)
+        fit_spectrum({"value": [1.0]}, spectral_model=model, seed=1)
     data = SpectralData([25.0], [30.0], [1.0], [1.0])
     with pytest.raises(TypeError, match="SpectralModel"):
-        fit_spectrum(data, "powerlaw", seed=1)
+        fit_spectrum(data, spectral_model="powerlaw", seed=1)

@@ -1,8 +1,10 @@
-"""Sky regions of the flux measurements: (l, b) rectangles, presets, longitude bins.
+"""Sky geometry of the ISGRI analysis: Galactic longitudes, angles, the BKG/GAL split, regions.
 
-A pointing belongs to a region when its axis lies in the rectangle ([ISGRI] Table 1,
-note a): ``|wrap(l - l_center)| <= width / 2`` and ``|b - b_center| <= height / 2``,
-with longitudes wrapped into [-180, 180) so a rectangle may straddle l = 180 deg.
+Directions are Galactic ``(l, b)`` in deg, longitudes wrapped into [-180, 180). The BKG
+sky of [ISGRI] Appendix A is ``|l| >= 90`` or ``|b| >= 30`` deg (`is_background_sky`),
+GAL the rest. A pointing belongs to a region (`SkyRegion`) when its axis lies in the
+rectangle ([ISGRI] Table 1, note a): ``|wrap(l - l_center)| <= width / 2`` and
+``|b - b_center| <= height / 2``, so a rectangle may straddle l = 180 deg.
 """
 
 from __future__ import annotations
@@ -13,11 +15,72 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesbg.isgri.scw import wrap_longitude
-
-__all__ = ["PAPER_REGIONS", "SkyRegion", "longitude_bins", "paper_regions"]
+__all__ = [
+    "CRAB_LB",
+    "PAPER_REGIONS",
+    "SkyRegion",
+    "angular_distance",
+    "is_background_sky",
+    "longitude_bins",
+    "paper_regions",
+    "wrap_longitude",
+]
 
 log = logging.getLogger(__name__)
+
+CRAB_LB = (184.5575, -5.7843)
+"""Galactic longitude and latitude of the Crab, deg."""
+
+
+def wrap_longitude(longitude: ArrayLike) -> NDArray[np.float64]:
+    """Galactic longitude wrapped into [-180, 180) deg.
+
+    Parameters
+    ----------
+    longitude : array_like
+        Longitude, deg.
+
+    Returns
+    -------
+    wrapped : `numpy.ndarray`
+        deg.
+    """
+    return (np.asarray(longitude, dtype=float) + 180.0) % 360.0 - 180.0
+
+
+def angular_distance(
+    l1: ArrayLike, b1: ArrayLike, l2: ArrayLike, b2: ArrayLike
+) -> NDArray[np.float64]:
+    """Great-circle distance between directions (haversine formula).
+
+    Parameters
+    ----------
+    l1, b1, l2, b2 : array_like
+        Galactic coordinates, deg; broadcast together.
+
+    Returns
+    -------
+    distance : `numpy.ndarray`
+        deg.
+    """
+    l1, b1, l2, b2 = (np.radians(np.asarray(x, dtype=float)) for x in (l1, b1, l2, b2))
+    h = np.sin((b2 - b1) / 2) ** 2 + np.cos(b1) * np.cos(b2) * np.sin((l2 - l1) / 2) ** 2
+    return np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+def is_background_sky(l: ArrayLike, b: ArrayLike) -> NDArray[np.bool_]:  # noqa: E741
+    """The BKG sky of Appendix A: ``|l| >= 90`` or ``|b| >= 30`` deg (GAL is the rest).
+
+    Parameters
+    ----------
+    l, b : array_like
+        Galactic coordinates, deg.
+
+    Returns
+    -------
+    mask : `numpy.ndarray` of bool
+    """
+    return (np.abs(wrap_longitude(l)) >= 90.0) | (np.abs(np.asarray(b, dtype=float)) >= 30.0)
 
 
 @dataclass(frozen=True)

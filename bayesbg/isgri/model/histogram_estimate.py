@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import curve_fit
 
-from bayesbg.isgri.flux_groups import MIN_GROUP_SIZE, robust_scale
+from bayesbg.isgri.model.flux_groups import MIN_GROUP_SIZE, robust_scale
 
 __all__ = ["GaussianEstimate", "gaussian_histogram_estimate"]
 

@@ -1,4 +1,4 @@
-"""The ISGRI pointing (science window, ScW) table: columns, units, file I/O, screening.
+"""The ISGRI pointing (science window, ScW) table: energy bands, columns, units, file I/O.
 
 One row per pointing ([ISGRI] section 2, DOMAIN.md section 3). Columns of a file:
 
@@ -21,8 +21,8 @@ column                 unit             meaning
 
 Pointings within the IBIS field of view of the Crab (``crab_offset`` below
 ``crab_exclusion``, default 15 deg) are *not* cleaned of the Crab: they serve the Crab
-calibration (`bayesbg.isgri.crab`) and are kept out of the background model and the flux
-measurements.
+calibration (`bayesbg.isgri.model.crab`) and are kept out of the background model and
+the flux measurements. The cuts of [ISGRI] section 2 are in `bayesbg.isgri.screening`.
 
 Files: FITS (binary table), ECSV, CSV (astropy / pandas), Parquet (pandas, needs
 ``pyarrow``).
@@ -42,29 +42,19 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.atomic import atomic_file
+from bayesbg.isgri.sky import CRAB_LB, angular_distance, wrap_longitude
 
 __all__ = [
     "BANDS",
     "BROAD_BANDS",
     "CLIPPING_BAND",
-    "CRAB_LB",
     "Band",
-    "CutReport",
     "PointingTable",
-    "ScreeningCriteria",
-    "ScreeningResult",
-    "angular_distance",
-    "is_background_sky",
     "read_pointings",
-    "screen",
-    "wrap_longitude",
     "write_pointings",
 ]
 
 log = logging.getLogger(__name__)
-
-CRAB_LB = (184.5575, -5.7843)
-"""Galactic longitude and latitude of the Crab, deg."""
 
 
 @dataclass(frozen=True)
@@ -131,57 +121,6 @@ BANDS = (*BROAD_BANDS, CLIPPING_BAND)
 """Bands of the simulated tables: the broad bands and the clipping band."""
 
 _SCALAR_COLUMNS = ("scw_id", "orbit", "phase", "time", "l", "b", "exposure", "mode")
-
-
-def wrap_longitude(longitude: ArrayLike) -> NDArray[np.float64]:
-    """Galactic longitude wrapped into [-180, 180) deg.
-
-    Parameters
-    ----------
-    longitude : array_like
-        Longitude, deg.
-
-    Returns
-    -------
-    wrapped : `numpy.ndarray`
-        deg.
-    """
-    return (np.asarray(longitude, dtype=float) + 180.0) % 360.0 - 180.0
-
-
-def angular_distance(
-    l1: ArrayLike, b1: ArrayLike, l2: ArrayLike, b2: ArrayLike
-) -> NDArray[np.float64]:
-    """Great-circle distance between directions (haversine formula).
-
-    Parameters
-    ----------
-    l1, b1, l2, b2 : array_like
-        Galactic coordinates, deg; broadcast together.
-
-    Returns
-    -------
-    distance : `numpy.ndarray`
-        deg.
-    """
-    l1, b1, l2, b2 = (np.radians(np.asarray(x, dtype=float)) for x in (l1, b1, l2, b2))
-    h = np.sin((b2 - b1) / 2) ** 2 + np.cos(b1) * np.cos(b2) * np.sin((l2 - l1) / 2) ** 2
-    return np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
-
-
-def is_background_sky(l: ArrayLike, b: ArrayLike) -> NDArray[np.bool_]:  # noqa: E741
-    """The BKG sky of Appendix A: ``|l| >= 90`` or ``|b| >= 30`` deg (GAL is the rest).
-
-    Parameters
-    ----------
-    l, b : array_like
-        Galactic coordinates, deg.
-
-    Returns
-    -------
-    mask : `numpy.ndarray` of bool
-    """
-    return (np.abs(wrap_longitude(l)) >= 90.0) | (np.abs(np.asarray(b, dtype=float)) >= 30.0)
 
 
 @dataclass(frozen=True)
@@ -459,18 +398,31 @@ def read_pointings(
 
 
 def write_pointings(table: PointingTable, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a pointing table (format by suffix, as :func:`read_pointings`).
+    """Write a pointing table (format by suffix, as :func:`read_pointings`), atomically.
+
+    FITS and ECSV files carry the units of the module docstring (rates in ``ct s-1``
+    with the band in the column description); CSV and Parquet the bare numbers.
 
     Parameters
     ----------
     table : `PointingTable`
     path : str or `~pathlib.Path`
+        ``.fits``/``.fit``/``.fits.gz``, ``.ecsv``, ``.csv`` or ``.parquet``/``.pq``.
     overwrite : bool
         Replace an existing file. Default is False.
 
     Returns
     -------
     path : `~pathlib.Path`
+
+    Raises
+    ------
+    ValueError
+        On an unknown suffix.
+    FileExistsError
+        If the file exists and ``overwrite`` is False.
+    ImportError
+        For Parquet without ``pyarrow``.
     """
     path = Path(path)
     name = path.name.lower()
@@ -531,122 +483,3 @@ def _as_float(name: str, values: Any) -> NDArray[np.float64]:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name}: non-finite values")
     return array
-
-
-@dataclass(frozen=True)
-class ScreeningCriteria:
-    """Pointing selection of [ISGRI] section 2.
-
-    Parameters
-    ----------
-    phase_min, phase_max : float
-        Keep orbital phases in [phase_min, phase_max]. Default is [0.2, 0.8].
-    exposure_min : float
-        Keep exposures >= this, s. Default is 700.
-    excluded_modes : tuple of int
-        Instrument modes to drop. Default is (41, 43).
-    """
-
-    phase_min: float = 0.2
-    phase_max: float = 0.8
-    exposure_min: float = 700.0
-    excluded_modes: tuple[int, ...] = (41, 43)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.phase_min < self.phase_max <= 1:
-            raise ValueError(
-                f"phase_min, phase_max: expected 0 <= phase_min < phase_max <= 1, found "
-                f"{self.phase_min}, {self.phase_max}"
-            )
-        if not np.isfinite(self.exposure_min) or self.exposure_min < 0:
-            raise ValueError(f"exposure_min: expected >= 0 s, found {self.exposure_min}")
-        object.__setattr__(self, "excluded_modes", tuple(int(m) for m in self.excluded_modes))
-
-
-@dataclass(frozen=True)
-class CutReport:
-    """Effect of one screening cut.
-
-    Attributes
-    ----------
-    cut : str
-        Description, e.g. ``"phase in [0.2, 0.8]"``.
-    failing : int
-        Pointings of the input that fail this cut.
-    removed : int
-        Pointings removed by this cut after the earlier cuts (cuts applied in order).
-    remaining : int
-        Pointings left after this cut.
-    """
-
-    cut: str
-    failing: int
-    removed: int
-    remaining: int
-
-
-@dataclass(frozen=True, eq=False)
-class ScreeningResult:
-    """Outcome of :func:`screen`.
-
-    Attributes
-    ----------
-    table : `PointingTable`
-        The pointings that pass every cut.
-    report : tuple of `CutReport`
-        One entry per cut, in order.
-    n_input : int
-        Pointings before screening.
-    """
-
-    table: PointingTable
-    report: tuple[CutReport, ...]
-    n_input: int
-
-    def render(self) -> str:
-        """A text table of the cuts.
-
-        Returns
-        -------
-        text : str
-        """
-        lines = [f"screening: {self.n_input} pointings in"]
-        for item in self.report:
-            lines.append(f"  {item.cut:<28s} failing {item.failing:>7d}  removed "
-                         f"{item.removed:>7d}  remaining {item.remaining:>7d}")
-        return "\n".join(lines)
-
-
-def screen(table: PointingTable, criteria: ScreeningCriteria | None = None) -> ScreeningResult:
-    """Apply the phase, exposure and mode cuts of [ISGRI] section 2.
-
-    Parameters
-    ----------
-    table : `PointingTable`
-    criteria : `ScreeningCriteria`, optional
-        Default ``ScreeningCriteria()``: phase in [0.2, 0.8], exposure >= 700 s,
-        modes 41 and 43 dropped.
-
-    Returns
-    -------
-    result : `ScreeningResult`
-        The screened table and how many pointings each cut removed.
-    """
-    criteria = criteria if criteria is not None else ScreeningCriteria()
-    cuts = [
-        (f"phase in [{criteria.phase_min:g}, {criteria.phase_max:g}]",
-         (table.phase >= criteria.phase_min) & (table.phase <= criteria.phase_max)),
-        (f"exposure >= {criteria.exposure_min:g} s", table.exposure >= criteria.exposure_min),
-        (f"mode not in {list(criteria.excluded_modes)}",
-         ~np.isin(table.mode, criteria.excluded_modes)),
-    ]
-    keep = np.ones(table.n_pointing, dtype=bool)
-    report = []
-    for description, passing in cuts:
-        removed = int(np.count_nonzero(keep & ~passing))
-        keep &= passing
-        report.append(CutReport(description, int(np.count_nonzero(~passing)), removed,
-                                int(np.count_nonzero(keep))))
-    result = ScreeningResult(table.select(keep), tuple(report), table.n_pointing)
-    log.info("%s", result.render())
-    return result

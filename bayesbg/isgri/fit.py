@@ -1,23 +1,10 @@
-"""Flux per IBIS field of view: the Gaussian-plus-flat-wings mixture and the paper's
-histogram estimator ([ISGRI] Appendix A, DOMAIN.md 3).
+"""NUTS fit of the flux mixture of every region x band in one Stan run
+(``stan_models/isgri_flux_mixture.stan``; the model and its likelihood are described in
+`bayesbg.isgri.model.mixture_likelihood`, its data in `bayesbg.isgri.model.flux_groups`).
 
-The per-pointing residual fluxes ``r`` (mCrab per FOV) of the pointings in a sky region
-are modelled as (``stan_models/isgri_flux_mixture.stan``)
-
-.. math:: p(r) = w_c N(r | \\mu, \\sigma) + w_{lo} U(r | r_{min}, \\mu)
-                 + w_{hi} U(r | \\mu, r_{max}),
-
-with ``mu`` the flux per FOV; ``r_min``/``r_max`` just below/above the smallest/largest
-residual (the wings span the data). Priors (weakly informative, from robust statistics
-of each group, ``m`` the median and ``s = 1.4826 MAD``):
-``mu ~ N(m, 10 s)``, ``sigma ~ N+(0, 5 s)``, ``(w_c, w_lo, w_hi) ~ Dirichlet(5, 1, 1)``.
-Many groups (regions x bands) are fitted in one Stan run, independently.
-
-The likelihood is that of the **binned** residuals (multinomial over bins, exact for the
-histogram): bins of ``s / 5`` within ``m +- 6 s`` and 20 equal bins over each wing out
-to ``r_min`` and ``r_max``, about 100 bins per group whatever the number of pointings.
-Bins of a fifth of the core width change the information on ``mu`` by well under 1 %
-(Sheppard: a relative variance of ``h**2 / (12 sigma**2)``).
+Priors (weakly informative, from robust statistics of each group, ``m`` the median and
+``s = 1.4826 MAD``): ``mu ~ N(m, 10 s)``, ``sigma ~ N+(0, 5 s)``,
+``(w_c, w_lo, w_hi) ~ Dirichlet(5, 1, 1)``. The groups are independent.
 
 A single Gaussian core is an approximation: the core width varies from pointing to
 pointing (source confusion towards the bulge), so the posterior sd of ``mu`` is
@@ -25,10 +12,6 @@ corrected to the sandwich (misspecification-robust) sd, ``Sigma V Sigma`` with
 ``Sigma`` the posterior covariance of ``(mu, sigma, w_lo, w_hi)`` and ``V`` the
 variance of the per-pointing score ``grad log P_j`` at the posterior mean (column
 ``mu_sd_robust``; equal to ``mu_sd`` when the model is right).
-
-The paper's estimator fits a Gaussian (optionally plus two constants below and above
-``mu``) to the histogram of ``r`` and quotes ``sigma / sqrt(N)`` as the error
-(:func:`gaussian_histogram_estimate`, which adds the sandwich error of its fit).
 """
 
 from __future__ import annotations
@@ -44,20 +27,11 @@ import arviz as az
 import cmdstanpy
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from bayesbg.config import SamplerConfig
-from bayesbg.isgri.background import orbit_correlated_variance
-from bayesbg.isgri.crab import CrabCalibration
-from bayesbg.isgri.flux_groups import MIN_GROUP_SIZE, FluxGroups, robust_scale
-from bayesbg.isgri.histogram_estimate import GaussianEstimate, gaussian_histogram_estimate
-from bayesbg.isgri.mixture_likelihood import (
-    MixtureEstimate,
-    bin_probability,
-    bin_scores,
-    fit_mixture_ml,
-    score_variance,
-)
+from bayesbg.isgri.model.flux_groups import FluxGroups
+from bayesbg.isgri.model.mixture_likelihood import bin_scores, score_variance
 from bayesbg.stan import (
     FitResult,
     check_run_dir,
@@ -68,24 +42,12 @@ from bayesbg.stan import (
     to_inference_data,
 )
 
-# The data (flux_groups), the maximum-likelihood fit (mixture_likelihood) and the
-# paper's histogram estimator (histogram_estimate) have their own modules; their names
-# are re-exported here, where they were defined before.
 __all__ = [
-    "MIN_GROUP_SIZE",
     "MIXTURE_PARAMETERS",
-    "FluxGroups",
     "FluxMixtureResult",
-    "GaussianEstimate",
-    "MixtureEstimate",
-    "bin_probability",
     "fit_flux_mixture",
-    "fit_mixture_ml",
     "flux_mixture_model",
-    "gaussian_histogram_estimate",
     "mixture_initial_values",
-    "robust_scale",
-    "systematic_variance",
 ]
 
 log = logging.getLogger(__name__)
@@ -129,10 +91,10 @@ def fit_flux_mixture(
     *,
     seed: int,
     config: SamplerConfig | None = None,
-    model: cmdstanpy.CmdStanModel | None = None,
-    save_log_lik: bool = False,
     run_dir: str | Path | None = None,
     overwrite: bool = False,
+    model: cmdstanpy.CmdStanModel | None = None,
+    save_log_lik: bool = False,
 ) -> FluxMixtureResult:
     """Sample the mixture posterior of every group (one Stan run).
 
@@ -143,14 +105,14 @@ def fit_flux_mixture(
         Random seed.
     config : `bayesbg.config.SamplerConfig`, optional
         Default: 2 chains, 500 + 500 iterations.
-    model : `cmdstanpy.CmdStanModel`, optional
-        Default :func:`flux_mixture_model`.
-    save_log_lik : bool
-        Keep the pointwise log-likelihood (for ``az.loo``). Default is False.
     run_dir : str or `~pathlib.Path`, optional
         Write a run directory (`bayesbg.stan.write_run_dir`).
     overwrite : bool
         Replace an existing run directory. Default is False.
+    model : `cmdstanpy.CmdStanModel`, optional
+        Compiled ``isgri_flux_mixture``; default :func:`flux_mixture_model`.
+    save_log_lik : bool
+        Keep the pointwise log-likelihood (for ``az.loo``). Default is False.
 
     Returns
     -------
@@ -163,8 +125,8 @@ def fit_flux_mixture(
     target = check_run_dir(run_dir, overwrite=overwrite) if run_dir is not None else None
     model = model if model is not None else flux_mixture_model()
     data = groups.to_stan_data(save_log_lik=save_log_lik)
-    fit = sample(model, data, seed=seed, inits=mixture_initial_values(data, config.chains, seed),
-                 **config.to_kwargs())
+    inits = mixture_initial_values(data, chains=config.chains, seed=seed)
+    fit = sample(model, data, seed=seed, inits=inits, **config.to_kwargs())
     coords = {"group": list(groups.names), "component": ["core", "low", "high"]}
     dims = {"mu": ["group"], "sigma": ["group"], "weight": ["group", "component"],
             "weight_low": ["group"], "weight_high": ["group"]}
@@ -212,49 +174,6 @@ def _flux_table(groups: FluxGroups, idata: az.InferenceData,
     return table
 
 
-def systematic_variance(
-    flux: float, orbit: ArrayLike, background_error: ArrayLike, calibration: CrabCalibration,
-    band: int,
-) -> tuple[float, float]:
-    """Orbit-level error terms of a region's mean flux, mCrab**2 (docs/isgri.md).
-
-    The statistical error of ``mu`` treats the pointings as independent; two error
-    sources are shared by many pointings and add to it:
-
-    - the background model, shared by the pointings of an orbit:
-      ``sum_o (sum_{i in o} e_i / N)**2`` with ``e_i`` the model error of pointing
-      ``i`` in mCrab (`bayesbg.isgri.background.orbit_correlated_variance`);
-    - the Crab calibration, shared by all pointings
-      (`bayesbg.isgri.CrabCalibration.flux_variance`).
-
-    Both enter the mean linearly, so they add in quadrature to the statistical
-    variance: ``error**2 = stat**2 + background + calibration``. For the mixture this
-    is the posterior of ``mu`` convolved with the (Gaussian, first-order) shift the
-    shared errors cause; the mixture itself needs no per-orbit offsets, which would
-    be weakly identified and tie the likelihood to individual pointings.
-
-    Parameters
-    ----------
-    flux : float
-        The region's flux, mCrab.
-    orbit : array_like of int, shape (N,)
-        Orbits of the region's pointings.
-    background_error : array_like, shape (N,)
-        Background model error of each pointing converted to mCrab
-        (``1000 model_error / P(orbit)``).
-    calibration : `bayesbg.isgri.CrabCalibration`
-    band : int
-        Index of the band in ``calibration.bands``.
-
-    Returns
-    -------
-    background, calibration : float
-        Variances, mCrab**2.
-    """
-    return (orbit_correlated_variance(orbit, background_error),
-            calibration.flux_variance(flux, orbit, band))
-
-
 def _sandwich_sd(groups: FluxGroups, name: str, draws: NDArray[np.float64]) -> float:
     """Sandwich sd of ``mu`` from draws of ``(mu, sigma, w_lo, w_hi)`` (module docstring)."""
     edges, counts = groups.bins(name)
@@ -267,7 +186,7 @@ def _sandwich_sd(groups: FluxGroups, name: str, draws: NDArray[np.float64]) -> f
     return float(np.sqrt(max(adjusted[0, 0], 0.0)))
 
 
-def mixture_initial_values(data: Mapping[str, Any], chains: int, seed: int
+def mixture_initial_values(data: Mapping[str, Any], *, chains: int, seed: int
                            ) -> list[dict[str, Any]]:
     """Per-chain initial values near the robust centre and scale of each group.
 

@@ -1,6 +1,6 @@
 """Residual fluxes of groups of pointings (region x band) and their bins: the data of
 the ISGRI flux mixture ([ISGRI] Appendix A, DOMAIN.md 3; model in
-`bayesbg.isgri.fov_flux`).
+`bayesbg.isgri.model.mixture_likelihood`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Densities (Galactocentric x towards the Sun, kpc):
 
 The surface density (Msun deg-2) is the line-of-sight integral out to 18 kpc on a
 0.5-deg (l, b) grid with ``|b| <= 40`` deg (zero beyond), and the flux per FOV is its
-convolution with the collimator response (`bayesbg.isgri.collimator`), in Msun
+convolution with the collimator response (`bayesbg.isgri.model.collimator`), in Msun
 (weighted by the response).
 """
 
@@ -28,8 +28,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import RegularGridInterpolator
 
-from bayesbg.isgri.collimator import CollimatorResponse, convolve_sky_map
-from bayesbg.isgri.scw import wrap_longitude
+from bayesbg.isgri.model.collimator import CollimatorResponse, convolve_sky_map
+from bayesbg.isgri.sky import wrap_longitude
 
 __all__ = ["StellarMapFOV", "stellar_fov_maps", "stellar_surface_density"]
 

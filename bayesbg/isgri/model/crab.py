@@ -2,8 +2,8 @@
 
 1. Orbits with at least 10 Crab pointings within 4.5 deg of the Crab.
 2. Per Crab pointing, the Crab count rate ``(rate - background) / R(offset)``, with the
-   background from `bayesbg.isgri.background` and the collimator response ``R``
-   (`bayesbg.isgri.collimator`) referring the rate to the on-axis direction; the
+   background from `bayesbg.isgri.model.background` and the collimator response ``R``
+   (`bayesbg.isgri.model.collimator`) referring the rate to the on-axis direction; the
    orbit's Crab rate is the mean over its Crab pointings.
 3. A cubic polynomial ``P(orbit)`` per band through the per-orbit Crab rates (least
    squares, orbit numbers scaled to [-1, 1]).
@@ -34,27 +34,15 @@ from numpy.polynomial import Polynomial
 from numpy.polynomial.polynomial import polyvander
 from numpy.typing import ArrayLike, NDArray
 
-from bayesbg.isgri.background import BackgroundModel
-from bayesbg.isgri.collimator import CollimatorResponse
-from bayesbg.isgri.scw import Band, PointingTable
-from bayesbg.spectra.crab_units import (
-    CRAB_INDEX,
-    CRAB_NORM,
-    crab_energy_flux,
-    crab_photon_flux,
-)
+from bayesbg.isgri.model.background import OrbitBackgroundModel
+from bayesbg.isgri.model.collimator import CollimatorResponse
+from bayesbg.isgri.pointings import Band, PointingTable
+from bayesbg.spectra.crab_units import crab_energy_flux
 
-__all__ = [
-    "CRAB_INDEX",
-    "CRAB_NORM",
-    "CrabCalibration",
-    "crab_energy_flux",
-    "crab_photon_flux",
-    "fit_crab_calibration",
-    "mcrab_to_energy_flux",
-]
+__all__ = ["CrabCalibration", "fit_crab_calibration", "mcrab_to_energy_flux"]
 
 log = logging.getLogger(__name__)
+
 
 def mcrab_to_energy_flux(mcrab: ArrayLike, band: Band) -> u.Quantity:
     """Convert fluxes in mCrab (per FOV) to erg s-1 cm-2 (per FOV) in a band.
@@ -175,8 +163,8 @@ class CrabCalibration:
 
 def fit_crab_calibration(
     table: PointingTable,
-    background: BackgroundModel,
     *,
+    background: OrbitBackgroundModel,
     max_offset: float = 4.5,
     min_pointings: int = 10,
     degree: int = 3,
@@ -188,7 +176,7 @@ def fit_crab_calibration(
     ----------
     table : `PointingTable`
         Screened pointings including the Crab pointings (``crab_offset`` column).
-    background : `BackgroundModel`
+    background : `OrbitBackgroundModel`
         Background model of the same table.
     max_offset : float
         Crab pointings are those with ``crab_offset < max_offset`` deg. Default is 4.5.
