@@ -143,6 +143,8 @@ def fit_flux_mixture(
             FluxMixtureResult, fit, idata, model=model, stan_data=data, config=config,
             seed=seed, parameters=("mu", "sigma", "weight"),
             summary_parameters=MIXTURE_PARAMETERS, run_dir=target, overwrite=overwrite,
+            units={"mu": "mCrab", "sigma": "mCrab", "weight": "", "weight_low": "",
+                   "weight_high": ""},
             fields=lambda _, summary: {"table": _flux_table(groups, idata, summary)},
             extra={"model": "isgri_flux_mixture", "groups": list(groups.names)},
         )

@@ -19,10 +19,12 @@ from typing import Any
 
 import arviz as az
 import cmdstanpy
+import astropy.units as u
 import numpy as np
 import pandas as pd
 
 from bayesbg.config import SamplerConfig
+from bayesbg.spectra.crab_units import FLUX_UNIT
 from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.likelihood import ChiSquare, Prepared, chi_square, prepare
 from bayesbg.spectra.spectral_model import SpectralModel
@@ -203,12 +205,24 @@ def fit_spectrum(
         SpectralFitResult, fit, idata, model=model, stan_data=prepared.stan_data,
         config=config, seed=seed, parameters=names,
         summary_parameters=[*names, "flux_total", "flux_fraction"],
+        units=_units(spectral_model),
         truth=_truth_by_variable(truth, spectral_model), run_dir=target, overwrite=overwrite,
         fields={"spectral_model": spectral_model, "data": data, "prepared": prepared,
                 "chi_square": chi2, "max_likelihood": ml},
         extra=partial(_run_dir_entries, figure=figure),
         files=partial(_run_dir_files, figure=figure),
     )
+
+
+def _units(spectral_model: SpectralModel) -> dict[str, str]:
+    """Unit of every summarised variable (component fluxes in 1e-10 erg s-1 cm-2)."""
+    flux = f"{FLUX_UNIT.value:g} erg s-1 cm-2"
+    assert FLUX_UNIT.unit == u.Unit("erg s-1 cm-2")  # noqa: S101 - the text above
+    units = {"flux": flux, "flux_total": flux, "flux_fraction": "", "cross_norm": ""}
+    for component in spectral_model.components:
+        for parameter in component.free_parameters:
+            units[f"{component.name}.{parameter.name}"] = parameter.unit
+    return units
 
 
 def _run_dir_files(result: SpectralFitResult, *, figure: bool) -> dict[str, Any]:
