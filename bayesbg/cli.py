@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bayesbg import __version__
+from bayesbg.config.seeds import seed_argument
 from bayesbg.logs import start_session_log
 
 __all__ = ["build_parser", "main"]
@@ -138,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "diagnostics, and write a run directory (summary.json, posterior.nc, config, CSVs).",
         epilog="example:\n  bayesbg demo --seed 3 --run-dir runs/demo-3 --overwrite",
     )
-    demo.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    demo.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
     demo.add_argument("--run-dir", type=Path, default=None, metavar="PATH",
                       help="run directory to write (default: runs/demo-<seed>)")
     demo.add_argument("--overwrite", action="store_true",

@@ -10,6 +10,18 @@ The keys of every configuration file are listed in ``docs/configuration.md``.
 """
 
 from bayesbg.config.sampler import SamplerConfig
+from bayesbg.config.seeds import MAX_SEED, check_seed, random_generator, seed_argument
 from bayesbg.config.toml import MISSING, ConfigError, TomlTable, read_toml, toml_value
 
-__all__ = ["MISSING", "ConfigError", "SamplerConfig", "TomlTable", "read_toml", "toml_value"]
+__all__ = [
+    "MAX_SEED",
+    "MISSING",
+    "ConfigError",
+    "SamplerConfig",
+    "TomlTable",
+    "check_seed",
+    "random_generator",
+    "read_toml",
+    "seed_argument",
+    "toml_value",
+]

@@ -23,6 +23,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bayesbg.config.seeds import seed_argument
+
 __all__ = ["register", "run_config"]
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
         epilog="example:\n  bayesbg isgri simulate --seed 1 --output scw.fits",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    simulate.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    simulate.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
     simulate.add_argument("--output", type=Path, required=True,
                           help="table file (.fits, .ecsv, .csv, .parquet)")
     simulate.add_argument("--overwrite", action="store_true", help="replace an existing file")

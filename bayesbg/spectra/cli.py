@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bayesbg.config.seeds import seed_argument
+
 __all__ = ["register"]
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
                      help="fractional systematic error for every dataset (default: file)")
     fit.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="TOML with [spectrum] (model, fixed, priors, ...) and [sampler]")
-    fit.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    fit.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
     fit.add_argument("--run-dir", type=Path, default=None, metavar="PATH",
                      help="run directory (default: runs/spectrum-<model>-<seed>)")
     fit.add_argument("--overwrite", action="store_true",
@@ -99,7 +101,7 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
                           help="true value (fluxes in 1e-10 erg s-1 cm-2)")
     simulate.add_argument("--upper-limit-sigma", type=float, default=None, metavar="K",
                           help="report bands below K sigma as upper limits")
-    simulate.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    simulate.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
     simulate.add_argument("--output", type=Path, required=True, metavar="FILE",
                           help="ECSV file to write")
     simulate.add_argument("--overwrite", action="store_true", help="replace the file")

@@ -34,6 +34,7 @@ import cmdstanpy
 import numpy as np
 from numpy.typing import NDArray
 
+from bayesbg.config import check_seed
 from bayesbg.logs import library_chatter_to_log
 from bayesbg.stan.errors import StanRunError
 from bayesbg.stan.workspace import new_workspace
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 PRIOR_SWITCH = "use_priors"
 """Name of the data variable that turns a program's priors on (1) or off (0)."""
 
-_MAX_SEED = 2**32 - 1
 
 
 def sample(
@@ -102,7 +102,7 @@ def sample(
     StanRunError
         If CmdStan fails (the message holds the command and the console tail).
     """
-    _check_seed(seed)
+    check_seed(seed)
     kwargs.setdefault("show_progress", False)
     log.info("sampling %s: %d chains, %d + %d iterations, seed %d", model.name, chains,
              iter_warmup, iter_sampling, seed)
@@ -200,7 +200,7 @@ def optimize(
     StanRunError
         If CmdStan fails.
     """
-    _check_seed(seed)
+    check_seed(seed)
     switch = data.get(PRIOR_SWITCH)
     kind = "maximum likelihood" if (switch == 0 and not jacobian) else "MAP"
     log.info("optimising %s (%s), seed %d", model.name, kind, seed)
@@ -266,7 +266,7 @@ def generate_quantities(
     StanRunError
         If CmdStan fails.
     """
-    _check_seed(seed)
+    check_seed(seed)
     try:
         workspace = _workspace(kwargs, key="gq_output_dir")
         with library_chatter_to_log():
@@ -311,12 +311,3 @@ def _data_file(data: Mapping[str, Any], workspace: Path) -> str:
     path = workspace / f"data-{secrets.token_hex(4)}.json"
     cmdstanpy.write_stan_json(str(path), dict(data))
     return str(path)
-
-
-def _check_seed(seed: Any) -> None:
-    if seed is None:
-        raise ValueError("seed: an explicit integer seed is required, found None")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed: expected an integer, found {seed!r}")
-    if not 0 <= int(seed) <= _MAX_SEED:
-        raise ValueError(f"seed: expected an integer in [0, {_MAX_SEED}], found {seed}")
