@@ -13,6 +13,8 @@ __all__ = ["register"]
 
 log = logging.getLogger(__name__)
 
+_SUMMARY_TITLE = "Posterior summary (flux in ph cm-2 s-1, background amplitudes dimensionless)"
+
 
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -128,11 +130,11 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from bayesbg.cosi.fit import run_fit_config
-    from bayesbg.demo import format_summary
+    from bayesbg.stan import format_summary
 
     result = run_fit_config(args.config, run_dir=args.run_dir, overwrite=args.overwrite,
                             seed=args.seed, native=args.native)
-    print(format_summary(result.summary))
+    print(format_summary(result.summary, title=_SUMMARY_TITLE))
     print("")
     print(result.diagnostics.render())
     print("")

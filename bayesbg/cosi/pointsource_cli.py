@@ -10,6 +10,9 @@ __all__ = ["register_spectrum"]
 
 log = logging.getLogger(__name__)
 
+_SUMMARY_TITLE = ("Posterior summary (K in ph cm-2 s-1 keV-1 at the pivot, xp in keV; alpha, beta, "
+                  "bkg_norm dimensionless)")
+
 
 def register_spectrum(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -68,7 +71,7 @@ def _spectrum(args: argparse.Namespace) -> int:
         load_cosipy_fit_data,
         maximum_likelihood_spectrum,
     )
-    from bayesbg.demo import format_summary
+    from bayesbg.stan import format_summary
 
     data = load_cosipy_fit_data(args.data, args.background, args.response, args.ori,
                                 lon=args.lon, lat=args.lat, pivot=args.pivot)
@@ -86,7 +89,7 @@ def _spectrum(args: argparse.Namespace) -> int:
                            adapt_delta=DEFAULT_ADAPT_DELTA)
     result = fit_point_source_spectrum(data, seed=args.seed, config=config,
                                        run_dir=args.run_dir, overwrite=args.overwrite)
-    print(format_summary(result.summary))
+    print(format_summary(result.summary, title=_SUMMARY_TITLE))
     print("")
     print(result.diagnostics.render())
     if result.run_dir is not None:
