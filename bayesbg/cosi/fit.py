@@ -231,7 +231,9 @@ def run_fit_config(
     """``bayesbg cosi fit CONFIG``: read a TOML configuration, fit, write a run directory.
 
     The run directory holds a copy of the configuration file as ``cosi.toml``;
-    ``summary.json`` holds it resolved (absolute paths) as ``cosi_config``.
+    ``summary.json`` holds it resolved (absolute paths) as ``cosi_config``. The checks are
+    the next stage: ``bayesbg cosi fit`` then runs
+    :func:`bayesbg.cosi.checks.check_cosi_fit` on the result.
 
     Parameters
     ----------
