@@ -10,7 +10,7 @@ The ranks of many replications are binned and tested with Pearson's chi-square t
 
 Replications are independent and run through `dask.distributed` (a `LocalCluster` of
 single-threaded worker processes by default, or a scheduler address). A model is any
-picklable object with the :class:`SbcModel` methods; see `bayesbg.cosi.sbc` for the COSI
+picklable object with the :class:`SbcModel` methods; see `bayesbg.cosi.checks.sbc` for the COSI
 template fit.
 """
 

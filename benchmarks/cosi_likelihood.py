@@ -100,12 +100,8 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float, float]:
 
 def simulate_problem(scale: str, seed: int):
     """The benchmark problem: one bulge template, 24 equidistant blocks."""
-    from bayesbg.cosi import (
-        build_background_model,
-        equidistant_blocks,
-        prepare_fit_data,
-        simulate_cosi,
-    )
+    from bayesbg.cosi import simulate_cosi
+    from bayesbg.cosi.model import build_background_model, equidistant_blocks, prepare_fit_data
 
     settings = SCALES[scale]
     dataset, truth = simulate_cosi(seed, n_time=settings["n_time"],
@@ -277,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     os.sched_setaffinity(0, {args.cpu})  # inherited by every child: taskset -c CPU
     os.environ["STAN_NUM_THREADS"] = "1"
-    from bayesbg.cosi import cosi_fit_model
+    from bayesbg.cosi.model import cosi_fit_model
     from bayesbg.stan import compile_model
 
     load_before = os.getloadavg()

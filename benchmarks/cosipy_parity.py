@@ -48,7 +48,7 @@ from scipy.optimize import minimize
 
 from bayesbg.config import SamplerConfig
 from bayesbg.cosi.io.sample_data import sample_data_dir
-from bayesbg.cosi.pointsource_fit import (
+from bayesbg.cosi.pointsource import (
     PARAMETERS,
     cosipy_log_like,
     fit_point_source_spectrum,

@@ -32,14 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesbg.cosi import build_background_model, equidistant_blocks, simulate_cosi
+from bayesbg.cosi import InstrumentSettings, simulate_cosi
 from bayesbg.cosi.imaging import (
     DeconvolutionSettings,
-    balloon_pointing,
     build_imaging_response,
     classic_settings,
     richardson_lucy,
 )
+from bayesbg.cosi.model import build_background_model, equidistant_blocks
+from bayesbg.cosi.pointing import balloon_pointing
 
 CRAB = (184.56, -5.78)
 RESULTS = Path(__file__).resolve().parent / "results" / "deconvolution.json"
@@ -47,13 +48,13 @@ RESULTS = Path(__file__).resolve().parent / "results" / "deconvolution.json"
 
 def _problem(seed: int, *, n_time: int, bin_size: float, nside: int, instrument_nside: int,
              n_blocks: int):
-    dataset, _ = simulate_cosi(seed, n_time=n_time, bin_size=bin_size,
-                               instrument_nside=instrument_nside, sky="point", flux=4.5e-3,
-                               source_lon=CRAB[0], source_lat=CRAB[1],
-                               n_change_points=min(3, n_time // 4 - 1))
+    instrument = InstrumentSettings(instrument_nside=instrument_nside)
+    dataset, _ = simulate_cosi(seed, n_time=n_time, bin_size=bin_size, instrument=instrument,
+                               sky="point", flux=4.5e-3, source_lon=CRAB[0],
+                               source_lat=CRAB[1], n_change_points=min(3, n_time // 4 - 1))
     start = time.perf_counter()
-    response = build_imaging_response(dataset, balloon_pointing(n_time, seed), nside=nside,
-                                      instrument_nside=instrument_nside)
+    response = build_imaging_response(dataset, balloon_pointing(seed, n_time=n_time),
+                                      nside=nside, instrument=instrument)
     built = time.perf_counter() - start
     background = build_background_model(dataset, blocks=equidistant_blocks(n_time, n_blocks),
                                         tracer="photo_event_rate")

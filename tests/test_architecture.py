@@ -113,3 +113,48 @@ def test_lower_rooms_never_import_higher_ones(room):
         if (_floor(target) is None and target != "bayesbg") or (_floor(target) or 0) > floor
     )
     assert not offending, "\n".join(offending)
+
+
+# COSI's rooms by stage (STYLE.md), from data in to the command line: a module may import
+# its own room and the rooms below; the package's face, bayesbg.cosi, sits on top
+COSI_FLOORS = {
+    "bayesbg.cosi._validation": 0,
+    "bayesbg.cosi.data": 0,
+    "bayesbg.cosi.response": 0,
+    "bayesbg.cosi.io": 1,
+    "bayesbg.cosi.pointing": 2,
+    "bayesbg.cosi.exposure": 3,
+    "bayesbg.cosi.model": 4,
+    "bayesbg.cosi.config": 5,
+    "bayesbg.cosi.simulate": 5,
+    "bayesbg.cosi.fit": 6,
+    "bayesbg.cosi.checks": 7,
+    "bayesbg.cosi.scan": 7,
+    "bayesbg.cosi.imaging": 7,
+    "bayesbg.cosi.pointsource": 7,
+    "bayesbg.cosi.cli": 8,
+    "bayesbg.cosi": 9,
+}
+
+
+def _cosi_floor(module: str) -> int | None:
+    rooms = [room for room in COSI_FLOORS if module == room or
+             (room != "bayesbg.cosi" and module.startswith(room + "."))]
+    return COSI_FLOORS[max(rooms, key=len)] if rooms else None
+
+
+def test_every_cosi_module_has_a_room():
+    homeless = sorted(m for m in _modules() if m.startswith("bayesbg.cosi")
+                      and _cosi_floor(m) is None)
+    assert not homeless, "add to COSI_FLOORS: " + ", ".join(homeless)
+
+
+def test_lower_cosi_rooms_never_import_higher_ones():
+    graph = _graph()
+    offending = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items() if module.startswith("bayesbg.cosi")
+        for target in targets if target.startswith("bayesbg.cosi")
+        and _cosi_floor(target) > _cosi_floor(module)
+    )
+    assert not offending, "\n".join(offending)

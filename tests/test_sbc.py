@@ -1,5 +1,5 @@
 """The SBC machinery on an exact conjugate posterior: uniform ranks, and a failed test for a
-wrong fitted prior (the COSI NUTS version is in tests/cosi/test_cosi_sbc.py)."""
+wrong fitted prior (the COSI NUTS version is in tests/cosi/checks/test_sbc.py)."""
 
 from __future__ import annotations
 

@@ -1,59 +1,81 @@
-"""COSI binned template fitting at scale (DOMAIN.md section 1).
+"""COSI binned template fitting at scale (DOMAIN.md section 1), in rooms by stage.
 
-Datasets (:class:`CosiDataset`, sparse counts over time x Compton data space), empirical
-background models (:func:`build_background_model` with equidistant, altitude or Bayesian
--block time nodes), a simulator of balloon data with a toy Compton response
-(:func:`simulate_cosi`), and fits with ``stan_models/cosi_template_fit.stan``
-(:func:`fit_cosi` for NUTS, :func:`maximum_likelihood` for ln L and AIC).
+- data in: :mod:`~bayesbg.cosi.io` (MEGAlib, cosipy and classic files),
+  :mod:`~bayesbg.cosi.data` (:class:`CosiDataset`, sparse counts over time x Compton data
+  space, and its netCDF format);
+- the instrument: :mod:`~bayesbg.cosi.response` (toy Compton response),
+  :mod:`~bayesbg.cosi.pointing` (pointing histories, simulated or from ``.ori`` files),
+  :mod:`~bayesbg.cosi.exposure` (:class:`InstrumentSettings`, :class:`BalloonObservation`);
+- the model: :mod:`~bayesbg.cosi.model` (background with equidistant, altitude or
+  Bayesian-block time nodes, sky templates, the fit's data and its Stan program);
+- the fit: :mod:`~bayesbg.cosi.fit` (:func:`fit_cosi` for NUTS, :func:`maximum_likelihood`
+  for ln L and AIC), configured by :mod:`~bayesbg.cosi.config`;
+- after the fit: :mod:`~bayesbg.cosi.checks` (predictive checks, SBC);
+- over many fits: :mod:`~bayesbg.cosi.scan` (background and template-width scans);
+- beside: :mod:`~bayesbg.cosi.simulate` (data with known truth),
+  :mod:`~bayesbg.cosi.imaging` (Richardson-Lucy images), :mod:`~bayesbg.cosi.pointsource`
+  (Band fit on cosipy files), :mod:`~bayesbg.cosi.cli` (``bayesbg cosi ...``).
 
 Examples
 --------
->>> from bayesbg.cosi import (simulate_cosi, build_background_model, equidistant_blocks,
-...                           prepare_fit_data, fit_cosi)
->>> dataset, truth = simulate_cosi(1, n_time=48, bin_size=15.0, instrument_nside=8)
+>>> from bayesbg.cosi import (InstrumentSettings, simulate_cosi, build_background_model,
+...                           equidistant_blocks, prepare_fit_data, fit_cosi, check_cosi_fit)
+>>> dataset, truth = simulate_cosi(1, n_time=48, bin_size=15.0,
+...                                instrument=InstrumentSettings(instrument_nside=8))
 >>> background = build_background_model(dataset, blocks=equidistant_blocks(48, 4),
 ...                                     tracer="photo_event_rate")
 >>> data = prepare_fit_data(dataset, background)
 >>> result = fit_cosi(data, seed=1, truth=truth)  # doctest: +SKIP
+>>> checks = check_cosi_fit(result)  # doctest: +SKIP
 """
 
-from bayesbg.cosi.background import (
+from bayesbg.cosi.checks import (
+    CosiSbcModel,
+    PredictiveCheck,
+    TimePredictiveCheck,
+    check_cosi_fit,
+    predictive_check,
+    predictive_checks,
+    time_predictive_check,
+)
+from bayesbg.cosi.config import CosiFitConfig
+from bayesbg.cosi.data import CosiDataset, load_dataset
+from bayesbg.cosi.exposure import BalloonObservation, InstrumentSettings, simulated_observation
+from bayesbg.cosi.fit import (
+    CosiFitResult,
+    fit_cosi,
+    fit_data_from_config,
+    maximum_likelihood,
+    run_fit_config,
+)
+from bayesbg.cosi.model import (
+    PARAMETERS,
+    SCHEMES,
     BackgroundModel,
+    CosiFitData,
+    TemplateBuilder,
     altitude_blocks,
     background_response_from_counts,
     bayesian_blocks,
     build_background_model,
+    cosi_fit_model,
     equidistant_blocks,
     false_alarm_probability,
+    gaussian_sky,
     merge_blocks,
+    point_source_sky,
+    prepare_fit_data,
+    prior_initial_values,
     read_background_response,
 )
-from bayesbg.cosi.config import SCHEMES, CosiFitConfig
-from bayesbg.cosi.data import CosiDataset, load_dataset
-from bayesbg.cosi.fit import (
-    PARAMETERS,
-    CosiFitResult,
-    cosi_fit_model,
-    fit_cosi,
-    fit_data_from_config,
-    maximum_likelihood,
-    prior_initial_values,
-    run_fit_config,
-)
-from bayesbg.cosi.likelihood import CosiFitData, prepare_fit_data
-from bayesbg.cosi.pointsource import PointSourceResponse, point_source_response
-from bayesbg.cosi.pointsource_fit import (
+from bayesbg.cosi.pointing import Pointing, balloon_aspect, balloon_pointing, load_pointing
+from bayesbg.cosi.pointsource import (
+    PointSourceResponse,
     SpectrumFitData,
     fit_point_source_spectrum,
     load_cosipy_fit_data,
     maximum_likelihood_spectrum,
-)
-from bayesbg.cosi.ppc import (
-    PredictiveCheck,
-    TimePredictiveCheck,
-    predictive_check,
-    predictive_checks,
-    time_predictive_check,
+    point_source_response,
 )
 from bayesbg.cosi.response import (
     compton_response,
@@ -62,18 +84,18 @@ from bayesbg.cosi.response import (
     klein_nishina,
     psi_chi_grid,
 )
-from bayesbg.cosi.scan import BackgroundVariant, background_variants, scan_background
-from bayesbg.cosi.scan_template import TemplateBuilder, scan_template
-from bayesbg.cosi.simulate import (
-    BalloonObservation,
-    balloon_aspect,
-    gaussian_sky,
-    point_source_sky,
-    simulate_cosi,
-    simulated_observation,
+from bayesbg.cosi.scan import (
+    BackgroundVariant,
+    ScanConfig,
+    background_variants,
+    scan_background,
+    scan_template,
 )
+from bayesbg.cosi.simulate import simulate_cosi
 
 __all__ = [
+    "PARAMETERS",
+    "SCHEMES",
     "BackgroundModel",
     "BackgroundVariant",
     "BalloonObservation",
@@ -81,10 +103,12 @@ __all__ = [
     "CosiFitConfig",
     "CosiFitData",
     "CosiFitResult",
-    "PARAMETERS",
+    "CosiSbcModel",
+    "InstrumentSettings",
+    "Pointing",
     "PointSourceResponse",
     "PredictiveCheck",
-    "SCHEMES",
+    "ScanConfig",
     "SpectrumFitData",
     "TemplateBuilder",
     "TimePredictiveCheck",
@@ -92,8 +116,10 @@ __all__ = [
     "background_response_from_counts",
     "background_variants",
     "balloon_aspect",
+    "balloon_pointing",
     "bayesian_blocks",
     "build_background_model",
+    "check_cosi_fit",
     "compton_response",
     "convolve_sky",
     "cosi_fit_model",
@@ -107,8 +133,8 @@ __all__ = [
     "klein_nishina",
     "load_cosipy_fit_data",
     "load_dataset",
+    "load_pointing",
     "maximum_likelihood",
-    "prior_initial_values",
     "maximum_likelihood_spectrum",
     "merge_blocks",
     "point_source_response",
@@ -116,6 +142,7 @@ __all__ = [
     "predictive_check",
     "predictive_checks",
     "prepare_fit_data",
+    "prior_initial_values",
     "psi_chi_grid",
     "read_background_response",
     "run_fit_config",

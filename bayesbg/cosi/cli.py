@@ -7,11 +7,13 @@ import argparse
 import logging
 from pathlib import Path
 
-from bayesbg.cosi.pointsource_cli import register_spectrum
+from bayesbg.cosi.pointsource.cli import register_spectrum
 
 __all__ = ["register"]
 
 log = logging.getLogger(__name__)
+
+_SUMMARY_TITLE = "Posterior summary (flux in ph cm-2 s-1, background amplitudes dimensionless)"
 
 
 def register(
@@ -30,7 +32,7 @@ def register(
     formatter = argparse.RawDescriptionHelpFormatter
     group = subparsers.add_parser(
         "cosi", parents=[common_parent], formatter_class=formatter,
-        help="COSI binned template fitting (simulate, fit, optimize)",
+        help="COSI binned template fitting (simulate, fit, optimize, scans, imaging)",
         description="COSI binned Compton-data-space template fitting (DOMAIN.md section 1).",
         epilog="examples:\n  bayesbg cosi simulate --output cosi_sim.nc --seed 1\n"
         "  bayesbg cosi fit cosi.toml --run-dir runs/cosi-1\n"
@@ -71,7 +73,7 @@ def register(
     simulate.set_defaults(handler=_simulate)
 
     for name, help_text, handler in (
-        ("fit", "sample the posterior with NUTS and write a run directory", _fit),
+        ("fit", "sample the posterior with NUTS, check the fit, write a run directory", _fit),
         ("optimize", "maximum-likelihood fit: print ln L, AIC, BIC and the fluxes", _optimize),
     ):
         command = commands.add_parser(
@@ -127,12 +129,14 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from bayesbg.cosi.checks import check_cosi_fit
     from bayesbg.cosi.fit import run_fit_config
-    from bayesbg.demo import format_summary
+    from bayesbg.stan import format_summary
 
     result = run_fit_config(args.config, run_dir=args.run_dir, overwrite=args.overwrite,
                             seed=args.seed, native=args.native)
-    print(format_summary(result.summary))
+    check_cosi_fit(result)
+    print(format_summary(result.summary, title=_SUMMARY_TITLE))
     print("")
     print(result.diagnostics.render())
     print("")
@@ -166,7 +170,7 @@ def _register_scans(
     common_parent: argparse.ArgumentParser,
     formatter: type[argparse.HelpFormatter],
 ) -> None:
-    """``scan-background`` and ``scan-template`` (bayesbg.cosi.scan_run)."""
+    """``scan-background`` and ``scan-template`` (bayesbg.cosi.scan.run)."""
     for name, help_text, details, handler in (
         ("scan-background",
          "maximum-likelihood fits over background variants; select the minimum AIC",
@@ -187,7 +191,7 @@ def _register_scans(
             name, parents=[common_parent], formatter_class=formatter, help=help_text,
             description=f"{details}\nFits run on Dask (a local cluster unless --scheduler);\n"
             "finished points are kept beside the run directory, so an interrupted scan\n"
-            "resumes where it stopped. Keys: bayesbg/cosi/scan_config.py, docs/cosi.md.",
+            "resumes where it stopped. Keys: bayesbg/cosi/scan/config.py, docs/cosi.md.",
             epilog=f"example:\n  bayesbg cosi {name} cosi.toml --workers 4\n"
             f"  bayesbg cosi {name} cosi.toml --scheduler tcp://10.0.0.5:8786",
         )
@@ -227,7 +231,7 @@ def _scan_report(args: argparse.Namespace, run_dir: Path) -> None:
 
 
 def _scan_background(args: argparse.Namespace) -> int:
-    from bayesbg.cosi.scan_run import run_scan_background_config
+    from bayesbg.cosi.scan.run import run_scan_background_config
 
     result, run_dir = run_scan_background_config(args.config, **_scan_kwargs(args))
     columns = ["key", "n_block", "n_parameters", "log_likelihood", "aic", "bic", "delta_aic",
@@ -245,7 +249,7 @@ def _scan_background(args: argparse.Namespace) -> int:
 
 
 def _scan_template(args: argparse.Namespace) -> int:
-    from bayesbg.cosi.scan_run import run_scan_template_config
+    from bayesbg.cosi.scan.run import run_scan_template_config
 
     result, run_dir = run_scan_template_config(args.config, **_scan_kwargs(args))
     print(result.table[["sigma_l", "sigma_b", "log_likelihood", "delta",

@@ -33,9 +33,9 @@ Example file (paths relative to the file)::
     iter_warmup = 500
     iter_sampling = 500
 
-Optional ``[scan_background]`` and ``[scan_template]`` tables configure the scans
-(``bayesbg cosi scan-background|scan-template``); their keys are documented in
-`bayesbg.cosi.scan_config`.
+Optional ``[scan_background]`` and ``[scan_template]`` tables in the same file configure
+the scans (``bayesbg cosi scan-background|scan-template``); they are read and checked by
+`bayesbg.cosi.scan.config`, which also documents their keys.
 
 Unknown tables or keys are errors.
 """
@@ -45,41 +45,77 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bayesbg.config import SamplerConfig, TomlTable, read_toml
-from bayesbg.cosi.background import (
+from bayesbg.cosi.data import CosiDataset, load_dataset
+from bayesbg.cosi.model.background import (
+    SCHEMES,
     BackgroundModel,
-    altitude_blocks,
-    bayesian_blocks,
     build_background_model,
-    equidistant_blocks,
     merge_blocks,
     read_background_response,
+    scheme_blocks,
 )
-from bayesbg.cosi.data import CosiDataset, load_dataset
-from bayesbg.cosi.scan_config import BackgroundScanConfig, TemplateScanConfig
 
-__all__ = ["SCHEMES", "CosiFitConfig", "background_values"]
+__all__ = ["SCAN_TABLES", "CosiFitConfig", "TomlConfig", "data_and_background_values"]
 
 log = logging.getLogger(__name__)
 
-SCHEMES = ("equidistant", "altitude", "bayesian_blocks")
-"""Background time-node schemes ([COSI-511] 3.3.4)."""
+SCAN_TABLES = ("scan_background", "scan_template")
+"""Tables of the same file read by `bayesbg.cosi.scan.config` (not by `CosiFitConfig`)."""
 
 _TOP = {"seed", "run_dir", "grainsize", "native", "data", "background", "priors", "sampler",
-        "scan_background", "scan_template"}
+        *SCAN_TABLES}
 _DATA = {"dataset", "templates", "energy_min", "energy_max"}
 _BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
                "response"}
 _PRIORS = {"flux_mean", "flux_sd", "background_sd"}
 
 
+class TomlConfig:
+    """``from_toml`` and ``read`` of a COSI configuration that ``from_table`` builds (mixin).
+
+    For the frozen configuration dataclasses of the fit, its scans and deconvolution.
+    """
+
+    @classmethod
+    def from_table(cls, document: TomlTable) -> Self:  # pragma: no cover - overridden
+        """Build from the top-level table of a configuration file."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_toml(cls, text: str, *, base: str | Path = ".", source: str = "config") -> Self:
+        """Parse TOML text; relative paths are taken relative to ``base``.
+
+        Raises
+        ------
+        bayesbg.config.ConfigError
+            On invalid TOML, an unknown table or key (named), or an invalid value.
+        """
+        return cls.from_table(TomlTable.from_text(text, source=source, base=base))
+
+    @classmethod
+    def read(cls, path: str | Path) -> Self:
+        """Read a TOML file; relative paths in it are relative to the file.
+
+        Returns
+        -------
+        config
+            With ``run_dir`` (where the class has one) defaulting to
+            ``runs/<file stem>``.
+        """
+        config = cls.from_table(read_toml(path))
+        if getattr(config, "run_dir", "") is None:
+            object.__setattr__(config, "run_dir", Path("runs") / Path(path).stem)
+        return config
+
+
 @dataclass(frozen=True)
-class CosiFitConfig:
+class CosiFitConfig(TomlConfig):
     """Settings of one COSI fit; see the module docstring for the TOML layout.
 
     Parameters
@@ -117,16 +153,12 @@ class CosiFitConfig:
         threaded build); 0 for the default of 8,192. Default is 0.
     native : bool
         Sample with the program built with ``-march=native``
-        (``bayesbg.cosi.cosi_fit_model(native=True)``); no faster than the default build,
+        (``bayesbg.cosi.model.cosi_fit_model(native=True)``); no faster than the default build,
         whose fused likelihood picks AVX2 code at run time; the first build
         takes a few minutes longer and the executable runs only on CPUs like this one.
         Default is False.
     run_dir : `~pathlib.Path` or None
     sampler : `bayesbg.config.SamplerConfig`
-    scan_background : `bayesbg.cosi.scan_config.BackgroundScanConfig` or None
-        The ``[scan_background]`` table (``bayesbg cosi scan-background``).
-    scan_template : `bayesbg.cosi.scan_config.TemplateScanConfig` or None
-        The ``[scan_template]`` table (``bayesbg cosi scan-template``).
     """
 
     dataset: Path
@@ -148,8 +180,6 @@ class CosiFitConfig:
     native: bool = False
     run_dir: Path | None = None
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
-    scan_background: BackgroundScanConfig | None = None
-    scan_template: TemplateScanConfig | None = None
 
     def __post_init__(self) -> None:
         parts = str(self.scheme).split("+")
@@ -173,18 +203,6 @@ class CosiFitConfig:
                 raise ValueError(f"{name}: expected a positive number, found {value!r}")
 
     @classmethod
-    def from_toml(cls, text: str, *, base: str | Path = ".",
-                  source: str = "config") -> CosiFitConfig:
-        """Parse TOML text; relative paths are taken relative to ``base``.
-
-        Raises
-        ------
-        ConfigError
-            On invalid TOML, an unknown table or key (named), or an invalid value.
-        """
-        return cls.from_table(TomlTable.from_text(text, source=source, base=base))
-
-    @classmethod
     def from_table(cls, document: TomlTable) -> CosiFitConfig:
         """Build from the top-level table of a COSI configuration file.
 
@@ -194,16 +212,8 @@ class CosiFitConfig:
             Naming the file, table and key at fault.
         """
         document.check_keys(_TOP)
-        data = document.table("data", _DATA)
-        background = document.table("background", _BACKGROUND)
+        values = data_and_background_values(document)
         priors = document.table("priors", _PRIORS)
-        values: dict[str, Any] = {"dataset": data.path("dataset")}
-        if "templates" in data:
-            values["templates"] = data.strings("templates", scalar_ok=True)
-        for key in ("energy_min", "energy_max"):
-            if key in data:
-                values[key] = data.number(key, minimum=0.0)
-        values.update(background_values(background))
         for key, name in (("flux_mean", "flux_prior_mean"), ("flux_sd", "flux_prior_sd")):
             if key in priors:
                 values[name] = priors.number_or_numbers(key)
@@ -217,27 +227,7 @@ class CosiFitConfig:
         if "run_dir" in document:
             values["run_dir"] = document.path("run_dir")
         values["sampler"] = SamplerConfig.from_table(document.table("sampler"))
-        if document.has_table("scan_background"):
-            values["scan_background"] = BackgroundScanConfig.from_table(
-                document.table("scan_background"))
-        if document.has_table("scan_template"):
-            values["scan_template"] = TemplateScanConfig.from_table(
-                document.table("scan_template"))
         return document.build(cls, values)
-
-    @classmethod
-    def read(cls, path: str | Path) -> CosiFitConfig:
-        """Read a TOML file; relative paths in it are relative to the file.
-
-        Returns
-        -------
-        config : `CosiFitConfig`
-            With ``run_dir`` defaulting to ``runs/<file stem>``.
-        """
-        config = cls.from_table(read_toml(path))
-        if config.run_dir is None:
-            object.__setattr__(config, "run_dir", Path("runs") / Path(path).stem)
-        return config
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings (paths as strings), for ``summary.json``."""
@@ -284,32 +274,45 @@ class CosiFitConfig:
 
     def _blocks(self, scheme: str, dataset: CosiDataset) -> NDArray[np.int64]:
         """Block number per time bin of one time-node scheme."""
-        if scheme == "equidistant":
-            return equidistant_blocks(dataset.n_time, self.n_blocks)
-        if scheme == "altitude":
-            if dataset.altitude is None:
-                raise ValueError("background.scheme: 'altitude' needs a dataset with altitude")
-            return altitude_blocks(dataset.altitude, step=self.altitude_step)
-        return bayesian_blocks(
-            dataset.counts_per_time(), dataset.time_edges, sigma=self.sigma,
-            tracer=dataset.tracers[self.tracer] if self.detrend else None,
-        )
+        setting = {"equidistant": self.n_blocks, "altitude": self.altitude_step,
+                   "bayesian_blocks": self.sigma}[scheme]
+        tracer = dataset.tracers[self.tracer] if scheme == "bayesian_blocks" and \
+            self.detrend else None
+        return scheme_blocks(dataset, scheme, setting, tracer=tracer)
 
 
-def background_values(background: TomlTable) -> dict[str, Any]:
-    """`CosiFitConfig` fields from a ``[background]`` table (shared with deconvolution).
+def data_and_background_values(document: TomlTable, *, templates: bool = True
+                               ) -> dict[str, Any]:
+    """`CosiFitConfig` fields of the ``[data]`` and ``[background]`` tables of a file.
+
+    Shared by every configuration that selects data and builds the background model
+    (the fit, its scans, deconvolution).
 
     Parameters
     ----------
-    background : `bayesbg.config.TomlTable`
-        The table, keys already checked.
+    document : `bayesbg.config.TomlTable`
+        The file's top-level table.
+    templates : bool
+        Whether ``[data]`` may name the templates to fit. Default is True.
 
     Returns
     -------
     values : dict
-        Field name -> value for the keys present.
+        Field name -> value for the keys present (``dataset`` is required).
+
+    Raises
+    ------
+    bayesbg.config.ConfigError
+        On an unknown key or an invalid value, naming file, table and key.
     """
-    values: dict[str, Any] = {}
+    data = document.table("data", _DATA if templates else _DATA - {"templates"})
+    values: dict[str, Any] = {"dataset": data.path("dataset")}
+    if "templates" in data:
+        values["templates"] = data.strings("templates", scalar_ok=True)
+    for key in ("energy_min", "energy_max"):
+        if key in data:
+            values[key] = data.number(key, minimum=0.0)
+    background = document.table("background", _BACKGROUND)
     for key in ("tracer", "scheme"):
         if key in background:
             values[key] = background.string(key)

@@ -23,6 +23,7 @@ from bayesbg.stan.result import FitResult, conclude_fit
 from bayesbg.stan.run import PRIOR_SWITCH, OptimizeResult, generate_quantities, optimize, sample
 from bayesbg.stan.rundir import (
     RunDirectory,
+    add_to_run_dir,
     check_run_dir,
     load_run,
     sha256_file,
@@ -32,7 +33,7 @@ from bayesbg.stan.rundir import (
     write_analysis_run_dir,
     write_run_dir,
 )
-from bayesbg.stan.summary import parameter_summary
+from bayesbg.stan.summary import format_summary, parameter_summary
 
 __all__ = [
     "PRIOR_SWITCH",
@@ -46,11 +47,13 @@ __all__ = [
     "SamplerWarning",
     "StanRunError",
     "Thresholds",
+    "add_to_run_dir",
     "check_programs",
     "check_run_dir",
     "compile_model",
     "conclude_fit",
     "diagnose",
+    "format_summary",
     "generate_quantities",
     "load_run",
     "missing_programs",

@@ -27,7 +27,9 @@ by `write_analysis_run_dir`::
 
 The directory is built under a hidden temporary name beside the target and renamed into
 place when complete, so a run directory that exists is a finished run; ``summary.json``
-is its last file. An existing non-empty directory is never replaced unless
+is its last file. A stage that runs after the fit or analysis (e.g. predictive checks)
+adds its files and ``summary.json`` entries with `add_to_run_dir`, each file and then the
+summary replaced atomically. An existing non-empty directory is never replaced unless
 ``overwrite=True`` (``--overwrite`` on the command line).
 """
 
@@ -54,13 +56,14 @@ import numpy as np
 import pandas as pd
 
 import bayesbg
-from bayesbg.atomic import partial_path, staging_directory
+from bayesbg.atomic import atomic_file, partial_path, staging_directory, write_text_atomic
 from bayesbg.config import SamplerConfig
 from bayesbg.logs import session_log_text
 from bayesbg.stan.diagnostics import Diagnostics
 
 __all__ = [
     "RunDirectory",
+    "add_to_run_dir",
     "check_run_dir",
     "load_run",
     "sha256_file",
@@ -85,6 +88,11 @@ ANALYSIS_KEYS = ("run_type", "bayesbg_version", "created_utc", "seed", "wall_tim
                  "versions", "inputs_sha256", "config", "config_sha256", "files")
 #: Status values of an entry of ``summary["checks"]``.
 CHECK_STATUSES = ("pass", "warn", "fail")
+#: Keys of a fit's ``summary.json`` that `write_run_dir` sets itself.
+FIT_KEYS = ("bayesbg_version", "created_utc", "seed", "versions", "inputs_sha256",
+            "config_sha256", "files", "parameters", "diagnostics")
+#: Lists of ``summary.json`` whose entries name themselves, and the naming field.
+_NAMED_ENTRIES = {"checks": "name", "figures": "file", "tables": "title"}
 
 #: What `write_run_dir` and `write_analysis_run_dir` accept as an extra file: its bytes,
 #: or a function writing the file at the path it is given (e.g. ``fig.savefig``).
@@ -520,6 +528,96 @@ def load_run(run_dir: str | Path) -> RunDirectory:
                         config=config)
 
 
+def add_to_run_dir(
+    run_dir: str | Path,
+    *,
+    summary: Mapping[str, Any] | None = None,
+    files: Mapping[str, FileContent] | None = None,
+) -> Path:
+    """Add the results of a later stage (checks, figures, files) to a finished run directory.
+
+    For stages that run after a fit or an analysis and read its run directory, such as
+    predictive checks. Each of ``files`` is written atomically (under a temporary name,
+    then renamed), then ``summary.json`` is replaced atomically, last: the directory is a
+    finished run throughout, and its summary never lists an incomplete file. Running a
+    stage again replaces its files and entries.
+
+    Parameters
+    ----------
+    run_dir : str or `~pathlib.Path`
+        A finished run directory (`write_run_dir` or `write_analysis_run_dir`).
+    summary : mapping, optional
+        New entries of ``summary.json`` (JSON-ready; numpy values and paths are
+        converted). ``checks``, ``figures`` and ``tables`` (the conventions of
+        `write_analysis_run_dir`) are appended to the run's lists, each replacing an
+        entry of the same ``name``, ``file`` or ``title``; any other key is set. Keys the
+        run layer sets (`FIT_KEYS`, `ANALYSIS_KEYS`) are refused.
+    files : mapping of str to bytes or callable, optional
+        As in `write_run_dir`: bytes, or a function writing the file at the path it is
+        given; listed in ``summary["files"]`` (``["extra"]`` of a fit).
+
+    Returns
+    -------
+    run_dir : `~pathlib.Path`
+        Absolute path.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is not a finished run (no ``summary.json``).
+    ValueError
+        On a key the run layer sets, a bad file name, a figure not among the run's files,
+        a malformed table or check, or a non-JSON value (nothing is written then).
+
+    Examples
+    --------
+    >>> add_to_run_dir(run.run_dir, summary={"checks": [check]},  # doctest: +SKIP
+    ...                files={"check.png": fig.savefig})
+    """
+    target = Path(run_dir).expanduser().absolute()
+    summary_path = target / SUMMARY_FILE
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"run_dir: {target} is not a finished run (no {SUMMARY_FILE})")
+    document = json.loads(summary_path.read_text(encoding="utf-8"))
+    new_files = _check_file_names(files)
+    additions = _json_ready(dict(summary or {}))
+    clash = sorted(set(additions) & (set(FIT_KEYS) | set(ANALYSIS_KEYS)))
+    if clash:
+        raise ValueError(f"summary: key {clash[0]!r} is set by the run layer; rename it")
+    for key, value in additions.items():
+        if key in _NAMED_ENTRIES and isinstance(value, list):
+            field_name = _NAMED_ENTRIES[key]
+            names = {entry.get(field_name) for entry in value if isinstance(entry, dict)}
+            kept = [entry for entry in document.get(key, [])
+                    if not (isinstance(entry, dict) and entry.get(field_name) in names)]
+            document[key] = kept + value
+        else:
+            document[key] = value
+    listed = sorted(set(_extra_files(document)) | set(new_files))
+    _check_conventions(document, dict.fromkeys(listed, b""))
+    if isinstance(document.get("files"), dict):
+        document["files"]["extra"] = listed
+    else:
+        document["files"] = listed
+    try:  # fail before writing anything
+        text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"summary: expected JSON-ready values ({err})") from err
+    for name, content in new_files.items():
+        with atomic_file(target / name, keep_suffix=True) as partial:
+            _write_content(partial, content, name)
+    write_text_atomic(summary_path, text)
+    log.info("added %s to run directory %s", ", ".join([*additions, *new_files]) or "nothing",
+             target)
+    return target
+
+
+def _extra_files(summary: Mapping[str, Any]) -> list[str]:
+    """The run's own files: ``files`` of an analysis run, ``files["extra"]`` of a fit."""
+    files = summary.get("files", [])
+    return list(files.get("extra", [])) if isinstance(files, dict) else list(files)
+
+
 def _check_file_names(files: Mapping[str, FileContent] | None) -> dict[str, FileContent]:
     """Validate the relative names of extra files; return them as plain strings."""
     checked: dict[str, FileContent] = {}
@@ -553,12 +651,16 @@ def _write_files(directory: Path, files: Mapping[str, FileContent]) -> None:
     for name, content in files.items():
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes | bytearray):
-            path.write_bytes(bytes(content))
-        else:
-            content(path)
-            if not path.is_file():
-                raise ValueError(f"files[{name!r}]: the callable did not create {path.name}")
+        _write_content(path, content, name)
+
+
+def _write_content(path: Path, content: FileContent, name: str) -> None:
+    if isinstance(content, bytes | bytearray):
+        path.write_bytes(bytes(content))
+    else:
+        content(path)
+        if not path.is_file():
+            raise ValueError(f"files[{name!r}]: the callable did not create {path.name}")
 
 
 def _check_conventions(summary: Mapping[str, Any], files: Mapping[str, FileContent]) -> None:

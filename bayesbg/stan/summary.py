@@ -1,8 +1,10 @@
-"""Per-parameter posterior summary table (mean, sd, equal-tailed quantiles, R-hat, ESS)."""
+"""Per-parameter posterior summary table (mean, sd, equal-tailed quantiles, R-hat, ESS), and
+its fixed-width text for the command line."""
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["parameter_summary"]
+__all__ = ["format_summary", "parameter_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +103,53 @@ def _label(draws: xr.DataArray, index: tuple[int, ...]) -> str:
         for dim, i in zip(dims, index, strict=True)
     ]
     return f"{draws.name}[{', '.join(parts)}]"
+
+
+def format_summary(summary: pd.DataFrame, *, title: str = "Posterior summary") -> str:
+    """Fixed-width text of a summary table (as from :func:`parameter_summary`).
+
+    Parameters
+    ----------
+    summary : `pandas.DataFrame`
+        With columns ``mean, sd, q5, q95, r_hat, ess_bulk, ess_tail`` and optionally
+        ``truth``.
+    title : str
+        First line, e.g. naming the units of the parameters. Default
+        ``"Posterior summary"``.
+
+    Returns
+    -------
+    text : str
+        The title, a header and one line per parameter; with ``truth`` a last line
+        counting the truths inside the 90 % intervals.
+    """
+    has_truth = "truth" in summary.columns
+    header = f"{'parameter':<28}"
+    if has_truth:
+        header += f" {'truth':>10}"
+    header += (f" {'mean':>10} {'sd':>10} {'5%':>10} {'95%':>10} {'R-hat':>7} "
+               f"{'ESS bulk':>9} {'ESS tail':>9}")
+    lines = [title, header]
+    inside = 0
+    for label, row in summary.iterrows():
+        line = f"{label!s:<28}"
+        if has_truth:
+            line += f" {_number(row['truth']):>10}"
+            inside += int(row["q5"] <= row["truth"] <= row["q95"])
+        line += (
+            f" {_number(row['mean']):>10} {_number(row['sd']):>10} {_number(row['q5']):>10}"
+            f" {_number(row['q95']):>10} {row['r_hat']:>7.3f} {row['ess_bulk']:>9.0f}"
+            f" {row['ess_tail']:>9.0f}"
+        )
+        lines.append(line)
+    if has_truth:
+        lines.append(f"Truth inside the 90 % interval for {inside} of {len(summary)} parameters.")
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return "-"
+    if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e4):
+        return f"{value:.3e}"
+    return f"{value:.4f}"

@@ -80,14 +80,14 @@ def test_cpu_identity_is_model_name_and_flags_hash_of_the_first_cpu(tmp_path):
 
 
 def test_native_option_reaches_compile_model(monkeypatch, tmp_path):
-    from bayesbg.cosi import fit as fit_module
     from bayesbg.cosi.config import CosiFitConfig
+    from bayesbg.cosi.model import program as program_module
 
     calls = []
-    monkeypatch.setattr(fit_module, "compile_model",
+    monkeypatch.setattr(program_module, "compile_model",
                         lambda stan_file, **options: calls.append(options))
-    fit_module.cosi_fit_model()
-    fit_module.cosi_fit_model(threads=True, native=True)
+    program_module.cosi_fit_model()
+    program_module.cosi_fit_model(threads=True, native=True)
     assert calls[0] == {"threads": False, "cpp_options": None}
     assert calls[1] == {"threads": True, "cpp_options": {"CXXFLAGS": "-march=native"}}
     text = 'native = true\n[data]\ndataset = "x.nc"\n'

@@ -1,4 +1,4 @@
-"""Tests of bayesbg.stan.parameter_summary on synthetic draws."""
+"""Tests of bayesbg.stan.parameter_summary and format_summary on synthetic draws."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from bayesbg.stan import parameter_summary
+from bayesbg.stan import format_summary, parameter_summary
 
 
 def _idata():
@@ -43,3 +43,14 @@ def test_truth_column_broadcasts_and_marks_missing_as_nan():
 def test_unknown_variable_is_an_error():
     with pytest.raises(ValueError, match="var_names"):
         parameter_summary(_idata(), var_names=["flux", "nope"])
+
+
+def test_text_has_title_header_rows_and_truth_count():
+    table = parameter_summary(_idata(), truth={"flux": [1.0, 50.0]})
+    lines = format_summary(table, title="Posterior summary (flux in ph cm-2 s-1)").splitlines()
+    assert lines[0] == "Posterior summary (flux in ph cm-2 s-1)"
+    assert lines[1].split()[:3] == ["parameter", "truth", "mean"]
+    assert lines[2].startswith("flux[bulge]") and "1.0000" in lines[2]
+    assert lines[4].startswith("scale") and " - " in lines[4]  # no truth given
+    assert lines[-1] == "Truth inside the 90 % interval for 1 of 3 parameters."
+    assert format_summary(parameter_summary(_idata())).splitlines()[0] == "Posterior summary"

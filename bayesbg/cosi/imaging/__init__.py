@@ -7,16 +7,21 @@ iteration is chosen from the TS curve (:func:`choose_iteration`), and
 :func:`run_deconvolve_config` writes maps, the TS curve, region fluxes and a HEALPix FITS
 cube into a run directory. See ``docs/imaging.md``.
 
+The pointing history is a :class:`bayesbg.cosi.pointing.Pointing`, the instrument
+:class:`bayesbg.cosi.exposure.InstrumentSettings`, the same as the simulator's.
+
 Examples
 --------
->>> from bayesbg.cosi import simulate_cosi, build_background_model, equidistant_blocks
->>> from bayesbg.cosi.imaging import (balloon_pointing, build_imaging_response,
-...                                   richardson_lucy, DeconvolutionSettings)
->>> dataset, truth = simulate_cosi(7, n_time=24, bin_size=15.0, instrument_nside=8,
+>>> from bayesbg.cosi import (InstrumentSettings, balloon_pointing, build_background_model,
+...                           equidistant_blocks, simulate_cosi)
+>>> from bayesbg.cosi.imaging import (build_imaging_response, richardson_lucy,
+...                                   DeconvolutionSettings)
+>>> instrument = InstrumentSettings(instrument_nside=8)
+>>> dataset, truth = simulate_cosi(7, n_time=24, bin_size=15.0, instrument=instrument,
 ...                                sky="point", flux=4.5e-3, source_lon=184.56,
 ...                                source_lat=-5.78)
->>> response = build_imaging_response(dataset, balloon_pointing(24, 7), nside=8,
-...                                   instrument_nside=8)
+>>> response = build_imaging_response(dataset, balloon_pointing(7, n_time=24), nside=8,
+...                                   instrument=instrument)
 >>> background = build_background_model(dataset, blocks=equidistant_blocks(24, 2),
 ...                                     tracer="photo_event_rate")
 >>> result = richardson_lucy(dataset, response, background,
@@ -32,7 +37,6 @@ from bayesbg.cosi.imaging.deconvolve import (
     richardson_lucy,
 )
 from bayesbg.cosi.imaging.figures import map_figure, ts_curve_figure
-from bayesbg.cosi.imaging.pointing import Pointing, balloon_pointing, load_pointing
 from bayesbg.cosi.imaging.products import (
     RegionFlux,
     healpix_fits_bytes,
@@ -44,7 +48,6 @@ from bayesbg.cosi.imaging.projection import (
     MatrixResponse,
     build_imaging_response,
     pixel_vectors,
-    pointing_exposure,
 )
 from bayesbg.cosi.imaging.run import (
     DeconvolutionRun,
@@ -64,18 +67,14 @@ __all__ = [
     "IterationChoice",
     "MatrixFreeResponse",
     "MatrixResponse",
-    "Pointing",
     "RegionFlux",
-    "balloon_pointing",
     "build_imaging_response",
     "choose_iteration",
     "classic_settings",
     "gaussian_kernel",
     "healpix_fits_bytes",
-    "load_pointing",
     "map_figure",
     "pixel_vectors",
-    "pointing_exposure",
     "read_healpix_fits",
     "region_flux",
     "richardson_lucy",

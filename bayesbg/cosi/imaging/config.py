@@ -9,7 +9,7 @@ Example file (paths relative to the file)::
     energy_min = 506.0             # optional band, keV (datasets with energy bins)
     energy_max = 516.0
 
-    [pointing]                     # one of:
+    [pointing]                     # one of (bayesbg.cosi.pointing):
     file = "pointing.nc"           # written by Pointing.write
     balloon_seed = 1               # regenerate the aspect of `bayesbg cosi simulate --seed 1`
     orientation = "flight.ori"     # a MEGAlib .ori file, averaged onto the time bins
@@ -20,8 +20,8 @@ Example file (paths relative to the file)::
 
     [response]
     nside = 16                     # sky HEALPix resolution of the image
-    instrument_nside = 16          # instrument-frame source grid of the detector response
-    resolution = 2.5               # scatter-angle resolution, deg
+    instrument_nside = 16          # InstrumentSettings: instrument-frame source grid,
+    resolution = 2.5               # scatter-angle resolution, deg,
     area = 50.0                    # geometric on-axis area, cm2
     application = "matrix_free"    # or "sparse", "dense" (small problems only)
 
@@ -56,8 +56,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bayesbg.config import TomlTable, read_toml
-from bayesbg.cosi.config import CosiFitConfig, background_values
+from bayesbg.config import TomlTable
+from bayesbg.cosi.config import CosiFitConfig, TomlConfig, data_and_background_values
+from bayesbg.cosi.exposure import InstrumentSettings
 from bayesbg.cosi.imaging.deconvolve import DeconvolutionSettings
 
 __all__ = ["APPLICATIONS", "DeconvolveConfig"]
@@ -66,11 +67,9 @@ APPLICATIONS = ("matrix_free", "sparse", "dense")
 """Ways to apply the response (:mod:`bayesbg.cosi.imaging.projection`)."""
 
 _TOP = {"run_dir", "data", "pointing", "response", "background", "deconvolution", "output"}
-_DATA = {"dataset", "energy_min", "energy_max"}
 _POINTING = {"file", "balloon_seed", "orientation", "substeps", "altitude", "time_offset"}
-_RESPONSE = {"nside", "instrument_nside", "resolution", "area", "application"}
-_BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
-               "response"}
+_INSTRUMENT = ("instrument_nside", "resolution", "area")
+_RESPONSE = {"nside", "application", *_INSTRUMENT}
 _DECONVOLUTION = {"iterations", "acceleration", "max_acceleration", "smoothing_fwhm",
                   "smoothing_target", "refit_background", "exposure_threshold",
                   "background_perturbation", "initial_flux", "reference_iterations"}
@@ -78,7 +77,7 @@ _OUTPUT = {"source", "source_name", "region_radius", "zoom_width", "iterations"}
 
 
 @dataclass(frozen=True)
-class DeconvolveConfig:
+class DeconvolveConfig(TomlConfig):
     """Settings of one deconvolution; see the module docstring for the TOML layout.
 
     Parameters
@@ -89,16 +88,20 @@ class DeconvolveConfig:
     balloon_seed : int or None
     orientation_file : `~pathlib.Path` or None
         Exactly one of ``pointing_file``, ``balloon_seed`` and ``orientation_file`` (a
-        MEGAlib ``.ori`` file, :meth:`bayesbg.cosi.imaging.Pointing.from_orientation`).
+        MEGAlib ``.ori`` file, :meth:`bayesbg.cosi.pointing.Pointing.from_orientation`).
     substeps : int or None
-        Sub-pointings per time bin (None: one per orientation interval; orientation only).
+        Sub-pointings per time bin: of the simulated aspect (``balloon_seed``), or of the
+        averaged orientation (None: one per orientation interval).
     altitude : float or None
         Altitude, km, for orientation files without an altitude column.
     time_offset : float
         Added to the dataset's time edges to give Unix seconds (orientation only), s.
-    nside, instrument_nside : int
-    resolution, area : float
-        deg, cm2.
+    nside : int
+        Sky HEALPix resolution of the image.
+    instrument : `bayesbg.cosi.exposure.InstrumentSettings`
+        ``instrument_nside``, ``resolution`` and ``area`` of the ``[response]`` table
+        (its ``sky_nside`` and ``substeps`` are not used: the image has ``nside``, the
+        pointing its ``substeps``).
     application : str
         One of `APPLICATIONS`.
     settings : `DeconvolutionSettings`
@@ -122,9 +125,7 @@ class DeconvolveConfig:
     altitude: float | None = None
     time_offset: float = 0.0
     nside: int = 16
-    instrument_nside: int = 16
-    resolution: float = 2.5
-    area: float = 50.0
+    instrument: InstrumentSettings = field(default_factory=InstrumentSettings)
     application: str = "matrix_free"
     settings: DeconvolutionSettings = field(default_factory=DeconvolutionSettings)
     reference_iterations: int = 0
@@ -151,24 +152,24 @@ class DeconvolveConfig:
         if self.application not in APPLICATIONS:
             raise ValueError(f"response.application: expected one of {APPLICATIONS}, found "
                              f"{self.application!r}")
-        for name in ("nside", "instrument_nside", "substeps"):
+        for name in ("nside", "substeps"):
             value = getattr(self, name)
             if name == "substeps" and value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, found {value!r}")
-        for name in ("nside", "instrument_nside"):
-            value = getattr(self, name)
-            if value & (value - 1):
-                raise ValueError(f"response.{name}: expected a power of 2, found {value}")
+        if self.nside & (self.nside - 1):
+            raise ValueError(f"response.nside: expected a power of 2, found {self.nside}")
         if isinstance(self.reference_iterations, bool) or \
                 not isinstance(self.reference_iterations, int) or self.reference_iterations < 0:
             raise ValueError("deconvolution.reference_iterations: expected a non-negative "
                              f"integer, found {self.reference_iterations!r}")
-        for name in ("resolution", "area", "zoom_width"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name}: expected a positive number, found "
-                                 f"{getattr(self, name)!r}")
+        if not self.zoom_width > 0:
+            raise ValueError(f"zoom_width: expected a positive number, found "
+                             f"{self.zoom_width!r}")
+        if not isinstance(self.instrument, InstrumentSettings):
+            raise ValueError(f"instrument: expected InstrumentSettings, found "
+                             f"{type(self.instrument).__name__}")
         if not self.region_radius >= 0:
             raise ValueError(f"output.region_radius: expected >= 0 deg, found "
                              f"{self.region_radius!r}")
@@ -177,27 +178,10 @@ class DeconvolveConfig:
             raise ValueError(f"output.source: expected [l, b] in deg, found {self.source!r}")
 
     @classmethod
-    def from_toml(cls, text: str, *, base: str | Path = ".",
-                  source: str = "config") -> DeconvolveConfig:
-        """Parse TOML text; relative paths are relative to ``base``.
-
-        Raises
-        ------
-        ConfigError
-            On invalid TOML, an unknown table or key (named), or an invalid value.
-        """
-        return cls.from_table(TomlTable.from_text(text, source=source, base=base))
-
-    @classmethod
     def from_table(cls, document: TomlTable) -> DeconvolveConfig:
         """Build from the top-level table of a deconvolution configuration file."""
         document.check_keys(_TOP)
-        data = document.table("data", _DATA)
-        fit_values: dict[str, Any] = {"dataset": data.path("dataset")}
-        for key in ("energy_min", "energy_max"):
-            if key in data:
-                fit_values[key] = data.number(key, minimum=0.0)
-        fit_values.update(background_values(document.table("background", _BACKGROUND)))
+        fit_values = data_and_background_values(document, templates=False)
         values: dict[str, Any] = {"background": document.build(CosiFitConfig, fit_values)}
         pointing = document.table("pointing", _POINTING)
         if "file" in pointing:
@@ -214,12 +198,9 @@ class DeconvolveConfig:
         if "time_offset" in pointing:
             values["time_offset"] = pointing.number("time_offset")
         response = document.table("response", _RESPONSE)
-        for key in ("nside", "instrument_nside"):
-            if key in response:
-                values[key] = response.integer(key, minimum=1)
-        for key in ("resolution", "area"):
-            if key in response:
-                values[key] = response.number(key, positive=True)
+        if "nside" in response:
+            values["nside"] = response.integer("nside", minimum=1)
+        values["instrument"] = InstrumentSettings.from_table(response, keys=_INSTRUMENT)
         if "application" in response:
             values["application"] = response.string("application", choices=APPLICATIONS)
         deconvolution = document.table("deconvolution", _DECONVOLUTION)
@@ -253,14 +234,6 @@ class DeconvolveConfig:
             values["run_dir"] = document.path("run_dir")
         return document.build(cls, values)
 
-    @classmethod
-    def read(cls, path: str | Path) -> DeconvolveConfig:
-        """Read a TOML file; ``run_dir`` defaults to ``runs/<file stem>``."""
-        config = cls.from_table(read_toml(path))
-        if config.run_dir is None:
-            object.__setattr__(config, "run_dir", Path("runs") / Path(path).stem)
-        return config
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings, for ``summary.json``."""
         background = self.background.to_dict()
@@ -277,8 +250,8 @@ class DeconvolveConfig:
                          if self.orientation_file else None,
                          "substeps": self.substeps, "altitude": self.altitude,
                          "time_offset": self.time_offset},
-            "response": {"nside": self.nside, "instrument_nside": self.instrument_nside,
-                         "resolution": self.resolution, "area": self.area,
+            "response": {"nside": self.nside,
+                         **{key: getattr(self.instrument, key) for key in _INSTRUMENT},
                          "application": self.application},
             "deconvolution": {**settings, "reference_iterations": self.reference_iterations},
             "output": {"source": list(self.source) if self.source else None,

@@ -37,11 +37,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse, special
 
-from bayesbg.cosi.background import BackgroundModel
 from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.imaging.projection import MatrixFreeResponse, MatrixResponse
 from bayesbg.cosi.imaging.smoothing import gaussian_kernel
 from bayesbg.cosi.imaging.steps import StepProblem, maximize_step
+from bayesbg.cosi.model.background import BackgroundModel
 
 __all__ = ["DeconvolutionResult", "DeconvolutionSettings", "richardson_lucy"]
 

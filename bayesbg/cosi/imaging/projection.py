@@ -9,9 +9,11 @@ the counts
 with ``R_det`` the detector response of :func:`bayesbg.cosi.response.compton_response`
 (instrument-frame source grid ``s``) and ``E`` the pointing history: effective area times
 live time with which sky pixel ``j`` falls on instrument pixel ``s`` during time bin
-``t`` (bilinear HEALPix weights, exactly as the simulator's exposure). Three ways to apply
-it, all restricted to the populated (time, data-space) bins that the Richardson-Lucy
-update needs (the empty bins enter only through the sensitivity ``sum_i R_ij``):
+``t`` (bilinear HEALPix weights; both from
+:class:`bayesbg.cosi.exposure.BalloonObservation`, exactly as the simulator's exposure).
+Three ways to apply it, all restricted to the populated (time, data-space) bins that the
+Richardson-Lucy update needs (the empty bins enter only through the sensitivity
+``sum_i R_ij``):
 
 - :class:`MatrixFreeResponse` keeps ``R_det`` and ``E`` apart (memory ~ their non-zeros,
   never the product); the default and the only choice at full scale;
@@ -31,7 +33,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
 from bayesbg.cosi.data import CosiDataset
-from bayesbg.cosi.imaging.pointing import Pointing
+from bayesbg.cosi.exposure import BalloonObservation, InstrumentSettings
+from bayesbg.cosi.pointing import Pointing
 from bayesbg.cosi.response import unit_vectors
 
 __all__ = [
@@ -39,7 +42,6 @@ __all__ = [
     "MatrixResponse",
     "build_imaging_response",
     "pixel_vectors",
-    "pointing_exposure",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,49 +52,6 @@ def pixel_vectors(nside: int) -> NDArray[np.float64]:
     grid = ahp.HEALPix(nside=nside, order="ring", frame="galactic")
     lon, lat = grid.healpix_to_lonlat(np.arange(grid.npix))
     return unit_vectors(90.0 - lat.to_value(u.deg), lon.to_value(u.deg))
-
-
-def pointing_exposure(
-    pointing: Pointing,
-    sky_vectors: ArrayLike,
-    *,
-    instrument_nside: int,
-    n_time: int,
-    area: float = 50.0,
-    chunk: int = 64,
-) -> sparse.csr_array:
-    """Exposure ``E[(s, t), j]`` of sky pixel ``j`` on instrument pixel ``s`` in time bin ``t``.
-
-    Per sub-pointing: the sky direction in instrument coordinates, its effective area
-    (:func:`bayesbg.cosi.response.effective_area`) times the live time, spread over the
-    four nearest instrument-frame HEALPix pixels with bilinear weights (the nearest pixel
-    where astropy-healpix returns non-finite weights). This is the simulator's exposure
-    for one sky point of unit flux, for every sky pixel at once: both are computed by
-    :class:`bayesbg.cosi.simulate.BalloonObservation` (:meth:`~BalloonObservation.exposure`
-    and :meth:`~BalloonObservation.pixel_exposure`).
-
-    Parameters
-    ----------
-    pointing : `Pointing`
-    sky_vectors : array_like, shape (n_pixel, 3)
-        Galactic unit vectors of the sky pixels.
-    instrument_nside : int
-        HEALPix resolution of the instrument-frame source grid.
-    n_time : int
-        Time bins of the dataset.
-    area : float
-        Geometric on-axis area, cm2. Default is 50.
-    chunk : int
-        Sub-pointings processed at once (memory ~ chunk x n_pixel x 100 bytes).
-
-    Returns
-    -------
-    exposure : `scipy.sparse.csr_array`, shape (n_source * n_time, n_pixel)
-        cm2 s; row ``s * n_time + t`` (the layout of ``convolve_sky``'s exposure).
-    """
-    observation = pointing.observation(n_time=n_time, instrument_nside=instrument_nside,
-                                       area=area)
-    return observation.pixel_exposure(sky_vectors, chunk=chunk)
 
 
 class _Response:
@@ -243,28 +202,30 @@ def build_imaging_response(
     pointing: Pointing,
     *,
     nside: int = 16,
-    instrument_nside: int = 16,
-    resolution: float = 2.5,
-    area: float = 50.0,
+    instrument: InstrumentSettings | None = None,
     energy: float = 511.0,
 ) -> MatrixFreeResponse:
     """Imaging response of a dataset's populated bins for a HEALPix sky of ``nside``.
 
     The detector response is :func:`bayesbg.cosi.response.compton_response` for the
-    dataset's phi edges and (psi, chi) centres on the instrument grid of
-    ``instrument_nside`` (as in :func:`bayesbg.cosi.simulate_cosi`), the exposure that of
-    :meth:`Pointing.observation` (a simulated or a real, :meth:`Pointing.from_orientation`,
-    pointing history).
+    dataset's phi edges and (psi, chi) centres on the instrument grid (as in
+    :func:`bayesbg.cosi.simulate_cosi`), the exposure that of the pointing history (a
+    simulated one, :func:`bayesbg.cosi.pointing.balloon_pointing`, or a real one,
+    :meth:`~bayesbg.cosi.pointing.Pointing.from_orientation`): both through
+    :class:`bayesbg.cosi.exposure.BalloonObservation`.
 
     Parameters
     ----------
     dataset : `CosiDataset`
         One energy bin; needs ``psi_chi_centres``.
-    pointing : `Pointing`
+    pointing : `bayesbg.cosi.pointing.Pointing`
     nside : int
         Sky HEALPix resolution (Galactic, ring order). Default is 16 (3.7 deg pixels).
-    instrument_nside, resolution, area, energy
-        As in ``simulate_cosi`` (defaults 16, 2.5 deg, 50 cm2, 511 keV).
+    instrument : `bayesbg.cosi.exposure.InstrumentSettings`, optional
+        Instrument grid, resolution and area (``instrument_nside``, ``resolution``,
+        ``area``). Default ``InstrumentSettings()``.
+    energy : float
+        Photon energy, keV. Default is 511.
 
     Returns
     -------
@@ -275,13 +236,11 @@ def build_imaging_response(
     if dataset.n_energy != 1:
         raise ValueError(f"dataset: expected one energy bin (select a band first), found "
                          f"{dataset.n_energy}")
-    for name, value in (("nside", nside), ("instrument_nside", instrument_nside)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or \
-                value & (value - 1):
-            raise ValueError(f"{name}: expected a power of 2, found {value!r}")
-    observation = pointing.observation(n_time=dataset.n_time,
-                                       instrument_nside=instrument_nside,
-                                       resolution=resolution, area=area)
+    if isinstance(nside, bool) or not isinstance(nside, int) or nside < 1 or nside & (nside - 1):
+        raise ValueError(f"nside: expected a power of 2, found {nside!r}")
+    observation = BalloonObservation(
+        pointing, n_time=dataset.n_time,
+        instrument=instrument if instrument is not None else InstrumentSettings())
     detector = observation.detector_response(dataset.phi_edges, dataset.psi_chi_centres,
                                              energy=energy)
     exposure = observation.pixel_exposure(pixel_vectors(nside))

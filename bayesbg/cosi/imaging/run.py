@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from bayesbg.cosi.background import BackgroundModel
 from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.imaging.config import DeconvolveConfig
 from bayesbg.cosi.imaging.deconvolve import (
@@ -28,7 +27,6 @@ from bayesbg.cosi.imaging.deconvolve import (
     richardson_lucy,
 )
 from bayesbg.cosi.imaging.figures import figure_bytes, map_figure, ts_curve_figure
-from bayesbg.cosi.imaging.pointing import Pointing, balloon_pointing, load_pointing
 from bayesbg.cosi.imaging.products import RegionFlux, healpix_fits_bytes, region_flux
 from bayesbg.cosi.imaging.projection import (
     MatrixFreeResponse,
@@ -37,6 +35,8 @@ from bayesbg.cosi.imaging.projection import (
 )
 from bayesbg.cosi.imaging.selection import IterationChoice, choose_iteration
 from bayesbg.cosi.io.orientation import read_ori
+from bayesbg.cosi.model.background import BackgroundModel
+from bayesbg.cosi.pointing import Pointing, balloon_pointing, load_pointing
 
 __all__ = ["DeconvolutionRun", "classic_settings", "run_deconvolve_config",
            "write_deconvolution_run"]
@@ -108,8 +108,7 @@ def run_deconvolve_config(
     background = config.background.background_model(dataset)
     pointing = _pointing(config, dataset)
     response: MatrixFreeResponse | MatrixResponse = build_imaging_response(
-        dataset, pointing, nside=config.nside, instrument_nside=config.instrument_nside,
-        resolution=config.resolution, area=config.area)
+        dataset, pointing, nside=config.nside, instrument=config.instrument)
     if config.application != "matrix_free":
         response = response.to_matrix(dense=config.application == "dense")
     result = richardson_lucy(dataset, response, background, settings=config.settings,
@@ -251,7 +250,8 @@ def _pointing(config: DeconvolveConfig, dataset: CosiDataset) -> Pointing:
         return Pointing.from_orientation(
             read_ori(config.orientation_file), dataset.time_edges, substeps=config.substeps,
             altitude=config.altitude, time_offset=config.time_offset)
-    return balloon_pointing(dataset.n_time, config.balloon_seed, substeps=config.substeps)
+    return balloon_pointing(config.balloon_seed, n_time=dataset.n_time,
+                            substeps=config.substeps)
 
 
 def _history_csv(result: DeconvolutionResult) -> bytes:

@@ -1,0 +1,262 @@
+"""``bayesbg cosi scan-background|scan-template CONFIG``: configuration -> scan -> run directory.
+
+Each writes a run directory without posterior draws
+(`bayesbg.stan.write_analysis_run_dir`): the scan table as CSV, the figure, and
+``summary.json`` with the table and the selected variant or best width (shown by
+``bayesbg report``). Finished scan points are kept in a working area beside the run
+directory, ``.<run dir name>.points/``, until the run directory is written, so an
+interrupted scan resumes; ``overwrite=True`` starts over: it deletes the finished points
+and a finished run directory before fitting.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayesbg.cosi.config import CosiFitConfig
+from bayesbg.cosi.model.background import read_background_response
+from bayesbg.cosi.model.sky import TemplateBuilder
+from bayesbg.cosi.scan.background import (
+    BackgroundScanResult,
+    background_variants,
+    scan_background,
+)
+from bayesbg.cosi.scan.config import ScanConfig
+from bayesbg.cosi.scan.figures import background_scan_figure, template_scan_figure
+from bayesbg.cosi.scan.template import TemplateScanResult, scan_template
+from bayesbg.stan import check_run_dir, stan_versions, write_analysis_run_dir
+
+__all__ = ["points_dir", "run_scan_background_config", "run_scan_template_config"]
+
+log = logging.getLogger(__name__)
+
+
+def points_dir(run_dir: str | Path) -> Path:
+    """The working area of a scan's finished points: ``.<name>.points`` beside ``run_dir``."""
+    path = Path(run_dir).expanduser().absolute()
+    return path.parent / f".{path.name}.points"
+
+
+def run_scan_background_config(
+    path: str | Path,
+    *,
+    run_dir: str | Path | None = None,
+    overwrite: bool = False,
+    seed: int | None = None,
+    scheduler: Any = None,
+    workers: int = 2,
+    processes: bool = True,
+    show_progress: bool | None = None,
+) -> tuple[BackgroundScanResult, Path]:
+    """Scan the background variants of a configuration's ``[scan_background]`` table.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+        TOML configuration with ``[data]``, optional ``[background]`` (the default
+        tracer and response) and ``[scan_background]``.
+    run_dir : str or `~pathlib.Path`, optional
+        Output; default ``<config run_dir>-scan-background``.
+    overwrite : bool
+        Start over: delete the finished points and an existing finished run directory
+        first. Default is False.
+    seed : int, optional
+        Overrides the configuration's seed.
+    scheduler, workers, processes, show_progress
+        Dask and progress settings, as in :func:`bayesbg.cosi.scan.scan_background`.
+
+    Returns
+    -------
+    result : `BackgroundScanResult`
+    run_dir : `~pathlib.Path`
+    """
+    started = time.perf_counter()
+    config, scan, target = _open_scan(path, "scan_background", run_dir, overwrite=overwrite)
+    dataset = config.load_dataset()
+    tracers = scan.tracers if scan.tracers is not None else (config.tracer,)
+    for tracer in tracers:
+        if tracer not in dataset.tracers:
+            raise ValueError(f"scan_background.tracers: {tracer!r} is not one of the "
+                             f"dataset's tracers {sorted(dataset.tracers)}")
+    variants = background_variants(tracers=tracers, n_blocks=scan.n_blocks,
+                                   altitude_step=scan.altitude_step, sigma=scan.sigma,
+                                   detrend=scan.detrend)
+    response = None
+    if config.response is not None:
+        response = read_background_response(config.response, n_data_bin=dataset.n_data_bin)
+    seed = config.seed if seed is None else seed
+    work = points_dir(target)
+    result = scan_background(
+        dataset, variants, seed=seed, templates=config.templates, response=response,
+        work_dir=work, scheduler=scheduler, workers=workers,
+        processes=processes, show_progress=show_progress,
+    )
+    figure = background_scan_figure(result)
+    best = result.selected_row
+    fluxes = ", ".join(f"{name} {best[f'flux_{name}']:.4g}" for name in result.template_names)
+    summary = {
+        "key_result": f"selected {result.selected.key}: {int(best['n_block'])} blocks, "
+                      f"flux {fluxes} ph cm-2 s-1",
+        "selected": {**result.selected.to_dict(), "key": result.selected.key,
+                     "n_block": int(best["n_block"]), "aic": float(best["aic"]),
+                     "log_likelihood": float(best["log_likelihood"]),
+                     "flux": {name: float(best[f"flux_{name}"])
+                              for name in result.template_names}},
+        "tables": [_table_entry("Background variants (maximum likelihood; AIC = 2k - 2 ln L)",
+                                result.table)],
+        "figures": [{"file": "scan_background.png",
+                     "caption": "Delta AIC against the number of parameters, coloured by the "
+                                "fitted flux; the selected variant (minimum AIC) ringed."}],
+    }
+    written = _write_scan_run(target, "background", result.table, figure, summary,
+                              config=config, scan=scan.to_dict(), path=path,
+                              scheduler=scheduler, workers=workers, seed=seed,
+                              overwrite=overwrite, started=started)
+    shutil.rmtree(work, ignore_errors=True)
+    return result, written
+
+
+def run_scan_template_config(
+    path: str | Path,
+    *,
+    run_dir: str | Path | None = None,
+    overwrite: bool = False,
+    seed: int | None = None,
+    scheduler: Any = None,
+    workers: int = 2,
+    processes: bool = True,
+    show_progress: bool | None = None,
+) -> tuple[TemplateScanResult, Path]:
+    """Scan the Gaussian-template widths of a configuration's ``[scan_template]`` table.
+
+    The background model is the configuration's ``[background]`` one; all its block
+    amplitudes are fitted at every grid point.
+
+    Parameters
+    ----------
+    path : str or `~pathlib.Path`
+        TOML configuration with ``[data]``, ``[background]`` and ``[scan_template]``.
+    run_dir : str or `~pathlib.Path`, optional
+        Output; default ``<config run_dir>-scan-template``.
+    overwrite, seed, scheduler, workers, processes, show_progress
+        As in :func:`run_scan_background_config`.
+
+    Returns
+    -------
+    result : `TemplateScanResult`
+    run_dir : `~pathlib.Path`
+    """
+    started = time.perf_counter()
+    config, scan, target = _open_scan(path, "scan_template", run_dir, overwrite=overwrite)
+    dataset = config.load_dataset()
+    background = config.background_model(dataset)
+    bin_size = scan.bin_size if scan.bin_size is not None else 180.0 / dataset.n_phi
+    builder = TemplateBuilder.simulated(
+        scan.simulation_seed, n_time=dataset.n_time, bin_size=bin_size,
+        instrument=scan.instrument, lon=scan.lon, lat=scan.lat,
+    )
+    seed = config.seed if seed is None else seed
+    work = points_dir(target)
+    result = scan_template(
+        dataset, background, builder, sigma_l=scan.sigma_l, sigma_b=scan.sigma_b, seed=seed,
+        template=scan.template, templates=config.templates, work_dir=work,
+        scheduler=scheduler, workers=workers, processes=processes,
+        show_progress=show_progress,
+    )
+    figure = template_scan_figure(result)
+    profile = result.symmetric_profile()
+    summary: dict[str, Any] = {
+        "key_result": f"best width sigma_l = {result.best[0]:g}, sigma_b = {result.best[1]:g} "
+                      f"deg, flux {result.best_flux:.4g} ph cm-2 s-1",
+        "best": {"sigma_l": result.best[0], "sigma_b": result.best[1],
+                 "flux": result.best_flux, "template": result.template},
+        "tables": [_table_entry("Width grid (maximum likelihood; delta = -2 delta ln L)",
+                                result.table)],
+        "figures": [{"file": "scan_template.png",
+                     "caption": "-2 delta ln L over (sigma_l, sigma_b) with contours at 2.30, "
+                                "6.18, 11.83 (68.3/95.4/99.7 % for two parameters), and the "
+                                "profile along sigma_l = sigma_b."}],
+    }
+    if len(profile):
+        summary["tables"].append(_table_entry("Symmetric widths (sigma_l = sigma_b)", profile))
+    written = _write_scan_run(target, "template", result.table, figure, summary,
+                              config=config, scan=scan.to_dict(), path=path,
+                              scheduler=scheduler, workers=workers, seed=seed,
+                              overwrite=overwrite, started=started)
+    shutil.rmtree(work, ignore_errors=True)
+    return result, written
+
+
+def _write_scan_run(target: Path, kind: str, table: pd.DataFrame, figure: Any,
+                    summary: dict[str, Any], *, config: CosiFitConfig,
+                    scan: dict[str, Any], path: str | Path, scheduler: Any, workers: int,
+                    seed: int | None, overwrite: bool, started: float) -> Path:
+    """The run directory of a ``kind`` ("background" or "template") scan: its table as
+    CSV, its figure, and ``summary.json`` (see `bayesbg.stan.write_analysis_run_dir`)."""
+    name = f"scan_{kind}"
+    return write_analysis_run_dir(
+        target, run_type=f"cosi_{name}", summary=summary,
+        files={f"{name}.csv": table.to_csv(index=False).encode(),
+               f"{name}.png": lambda p: figure.savefig(p, dpi=110)},
+        inputs={"dataset": config.dataset, "config": Path(path)},
+        config={"cosi": config.to_dict(), name: scan,
+                "dask": {"scheduler": str(scheduler) if scheduler else None,
+                         "workers": workers}},
+        seed=seed, overwrite=overwrite, wall_time_s=time.perf_counter() - started,
+        stan_versions=stan_versions(),
+    )
+
+
+def _open_scan(path: str | Path, table: str, run_dir: str | Path | None, *,
+               overwrite: bool) -> tuple[CosiFitConfig, Any, Path]:
+    """The configuration, its ``[table]`` settings and the checked run directory."""
+    config = ScanConfig.read(path)
+    scan = config.background if table == "scan_background" else config.template
+    if scan is None:
+        raise ValueError(f"{table}: {path} has no [{table}] table")
+    kind = table.replace("_", "-")  # scan-background, scan-template
+    return config.fit, scan, _start(_default(run_dir, config.fit, kind), overwrite=overwrite)
+
+
+def _start(run_dir: Path, *, overwrite: bool) -> Path:
+    """Check the run directory; with ``overwrite`` start over now.
+
+    Starting over deletes the finished points and a finished run (a directory with
+    ``summary.json``) at once, so that a re-run of an interrupted ``--overwrite`` run
+    resumes without ``--overwrite``.
+    """
+    target = check_run_dir(run_dir, overwrite=overwrite)
+    if overwrite:
+        shutil.rmtree(points_dir(target), ignore_errors=True)
+        if (target / "summary.json").is_file():
+            log.info("overwrite: deleting the finished run %s", target)
+            shutil.rmtree(target)
+    return target
+
+
+def _default(run_dir: str | Path | None, config: CosiFitConfig, suffix: str) -> Path:
+    if run_dir is not None:
+        return Path(run_dir)
+    base = config.run_dir if config.run_dir is not None else Path("runs") / "cosi"
+    return base.with_name(f"{base.name}-{suffix}")
+
+
+def _table_entry(title: str, table: pd.DataFrame) -> dict[str, Any]:
+    """A ``summary["tables"]`` entry; NaN -> None, numpy scalars -> Python."""
+    rows = [[_plain(value) for value in row] for row in table.itertuples(index=False)]
+    return {"title": title, "columns": [str(c) for c in table.columns], "rows": rows}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
