@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bayesbg"
 # Rooms from the ground up: a module may import its own room and the rooms below.
 FLOORS = {
     "bayesbg.atomic": 0,
+    "bayesbg.logs": 0,
     "bayesbg.config": 1,
     "bayesbg.toolchain": 2,
     "bayesbg.stan": 3,

@@ -7,6 +7,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from bayesbg.config.seeds import seed_argument
 from bayesbg.cosi.pointsource.cli import register_spectrum
 
 __all__ = ["register"]
@@ -51,7 +52,7 @@ def register(
     )
     simulate.add_argument("--output", type=Path, required=True, metavar="FILE",
                           help="dataset file to write (netCDF4/HDF5)")
-    simulate.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    simulate.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
     simulate.add_argument("--n-time", type=int, default=603,
                           help="one-hour time bins (default: 603)")
     simulate.add_argument("--bin-size", type=float, default=6.0,
@@ -83,7 +84,7 @@ def register(
             epilog=f"example:\n  bayesbg cosi {name} cosi.toml",
         )
         command.add_argument("config", type=Path, metavar="CONFIG", help="TOML configuration")
-        command.add_argument("--seed", type=int, default=None,
+        command.add_argument("--seed", type=seed_argument, default=None,
                              help="override the configuration's seed")
         if name == "fit":
             command.add_argument("--run-dir", type=Path, default=None, metavar="PATH",
@@ -198,7 +199,7 @@ def _register_scans(
         command.add_argument("config", type=Path, metavar="CONFIG", help="TOML configuration")
         command.add_argument("--run-dir", type=Path, default=None, metavar="PATH",
                              help=f"run directory (default: <config run_dir>-{name})")
-        command.add_argument("--seed", type=int, default=None,
+        command.add_argument("--seed", type=seed_argument, default=None,
                              help="override the configuration's seed")
         command.add_argument("--workers", type=int, default=2, metavar="N",
                              help="workers of the local Dask cluster (default: 2)")

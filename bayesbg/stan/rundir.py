@@ -554,7 +554,7 @@ def add_to_run_dir(
         run layer sets (`FIT_KEYS`, `ANALYSIS_KEYS`) are refused.
     files : mapping of str to bytes or callable, optional
         As in `write_run_dir`: bytes, or a function writing the file at the path it is
-        given; listed in ``summary["files"]`` (``["extra"]`` of a fit).
+        given; listed in ``summary["files"]["extra"]``.
 
     Returns
     -------
@@ -595,10 +595,7 @@ def add_to_run_dir(
             document[key] = value
     listed = sorted(set(_extra_files(document)) | set(new_files))
     _check_conventions(document, dict.fromkeys(listed, b""))
-    if isinstance(document.get("files"), dict):
-        document["files"]["extra"] = listed
-    else:
-        document["files"] = listed
+    document.setdefault("files", {})["extra"] = listed
     try:  # fail before writing anything
         text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     except (TypeError, ValueError) as err:
@@ -613,9 +610,8 @@ def add_to_run_dir(
 
 
 def _extra_files(summary: Mapping[str, Any]) -> list[str]:
-    """The run's own files: ``files`` of an analysis run, ``files["extra"]`` of a fit."""
-    files = summary.get("files", [])
-    return list(files.get("extra", [])) if isinstance(files, dict) else list(files)
+    """The run's own files, ``summary["files"]["extra"]``."""
+    return list(summary.get("files", {}).get("extra", []))
 
 
 def _check_file_names(files: Mapping[str, FileContent] | None) -> dict[str, FileContent]:

@@ -33,7 +33,7 @@ def test_files_and_entries_are_added_and_replaced_by_name(tmp_path):
     assert summary["checks"] == [CHECK, later]
     assert [f["file"] for f in summary["figures"]] == ["a.png", "b.png"]
     assert summary["my_check"] == {"value": 0.25, "bins": [0, 1, 2]}
-    assert summary["files"] == ["a.png", "b.png", "sub/c.txt"]
+    assert summary["files"]["extra"] == ["a.png", "b.png", "sub/c.txt"]
     assert summary["run_type"] == "test_analysis" and summary["seed"] == 1
     assert not [p for p in run_dir.rglob(".*")]  # no temporaries left
 
@@ -45,7 +45,7 @@ def test_files_and_entries_are_added_and_replaced_by_name(tmp_path):
     assert summary["checks"] == [CHECK, {**later, "status": "pass"}]
     assert summary["figures"][1] == {"file": "b.png", "caption": "again"}
     assert (run_dir / "b.png").read_bytes() == b"\x89PNG again"
-    assert summary["files"] == ["a.png", "b.png", "sub/c.txt"]
+    assert summary["files"]["extra"] == ["a.png", "b.png", "sub/c.txt"]
 
 
 @pytest.mark.parametrize("change, match", [

@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from bayesbg.config.seeds import seed_argument
+
 __all__ = ["register_spectrum"]
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ def register_spectrum(
     command.add_argument("--lat", type=float, required=True, help="Galactic latitude, deg")
     command.add_argument("--pivot", type=float, default=500.0,
                          help="pivot energy of K, keV (default: 500)")
-    command.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    command.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
     command.add_argument("--chains", type=int, default=4, help="NUTS chains (default: 4)")
     command.add_argument("--iter", type=int, default=1000,
                          help="warm-up and kept draws per chain (default: 1000)")
