@@ -1,6 +1,6 @@
 """The COSI binned dataset: sparse counts over time x Compton data space, tracers, templates.
 
-A dataset holds everything the binned template fit of DOMAIN.md section 1 reads:
+A dataset holds everything the binned template fit of docs/equations.md section 1 reads:
 
 - counts ``d[t, c]`` over time bins ``t`` and Compton-data-space bins ``c``, stored as the
   non-zero bins only (COO: time index, data-space index, count);

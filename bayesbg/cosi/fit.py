@@ -1,6 +1,6 @@
 """Fit COSI sky-template fluxes and background amplitudes: NUTS or maximum likelihood.
 
-The program is ``stan_models/cosi_template_fit.stan`` (DOMAIN.md section 1,
+The program is ``stan_models/cosi_template_fit.stan`` (docs/equations.md section 1,
 :mod:`bayesbg.cosi.model.program`); its input is a `CosiFitData` from
 :func:`bayesbg.cosi.model.prepare_fit_data`, or a TOML configuration read by
 :class:`CosiFitConfig` and turned into one by :func:`fit_data_from_config`. A NUTS fit

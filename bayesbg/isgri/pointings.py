@@ -1,6 +1,6 @@
 """The ISGRI pointing (science window, ScW) table: energy bands, columns, units, file I/O.
 
-One row per pointing ([ISGRI] section 2, DOMAIN.md section 3). Columns of a file:
+One row per pointing ([ISGRI] section 2, docs/equations.md section 3). Columns of a file:
 
 =====================  ===============  =============================================
 column                 unit             meaning

@@ -1,4 +1,4 @@
-"""Simulated ISGRI pointing tables with known Galactic background (DOMAIN.md 3).
+"""Simulated ISGRI pointing tables with known Galactic background (docs/equations.md section 3).
 
 What is simulated, per pointing (all vectorised):
 

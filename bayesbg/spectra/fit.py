@@ -1,6 +1,6 @@
 """Fit spectra in Crab units with ``spectral_fit.stan``: NUTS, then the maximum likelihood.
 
-`fit_spectrum` samples the posterior (DOMAIN.md section 4), finds the maximum likelihood
+`fit_spectrum` samples the posterior (docs/equations.md section 4), finds the maximum likelihood
 (priors off, started from the posterior medians) for AIC and BIC, computes chi2 at the
 posterior median, and writes a run directory (`bayesbg.stan.write_run_dir`) with
 ``spectrum_table.txt`` (`bayesbg.spectra.tables.spectral_table`) and the figure

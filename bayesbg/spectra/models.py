@@ -10,7 +10,7 @@ simulator) are those of the Stan program; ``tests/spectra/test_stan_twins.py`` c
 the agreement to 1e-8 relative. The band integrals behind it are in
 :mod:`bayesbg.spectra.band_integrals`, the IPM table in :mod:`bayesbg.spectra.ipm`.
 
-Shapes S(E) in XSPEC conventions (DOMAIN.md section 4):
+Shapes S(E) in XSPEC conventions (docs/equations.md section 4):
 
 =========  ====  ========================================  ===========================
 name       code  S(E)                                      shape parameters

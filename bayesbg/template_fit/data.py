@@ -1,4 +1,4 @@
-"""Input container of the binned Poisson template fit (DOMAIN.md section 1)."""
+"""Input container of the binned Poisson template fit (docs/equations.md section 1)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ RESPONSE_UNIT = u.Unit("cm2 s")
 class BinnedCounts:
     """Counts per data-space bin and the models that predict them.
 
-    The expected counts are (DOMAIN.md section 1)
+    The expected counts are (docs/equations.md section 1)
 
     .. math:: m_i = \\sum_k F_k S_{k i} + A_{b(i)} \\, Bg_i ,
 

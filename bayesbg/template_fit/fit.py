@@ -1,4 +1,4 @@
-"""Fit sky-template fluxes and background amplitudes with NUTS (DOMAIN.md section 1)."""
+"""Fit sky-template fluxes and background amplitudes with NUTS (docs/equations.md section 1)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def fit_templates(
 ) -> TemplateFitResult:
     """Sample the posterior of the template fit and optionally write a run directory.
 
-    Model ([COSI-511] eqs. 3, 11; DOMAIN.md section 1)::
+    Model ([COSI-511] eqs. 3, 11; docs/equations.md section 1)::
 
         counts[i] ~ Poisson(sum_k F_k S[k, i] + A_b(i) Bg[i])
         F_k ~ N+(flux_prior_mean[k], flux_prior_sd[k]),  A_b ~ N+(1, background_prior_sd)

@@ -1,4 +1,5 @@
-"""Posterior predictive checks of COSI fits along each data axis ([COSI-511] eq. 12, DOMAIN.md 1).
+"""Posterior predictive checks of COSI fits along each data axis ([COSI-511] eq. 12,
+docs/equations.md section 1).
 
 Replicated data ``d_rep ~ Poisson(m(theta))`` for posterior draws ``theta = (F, A)`` are
 compared with the data summed along one axis: time, the Compton scatter angle ``phi``, the

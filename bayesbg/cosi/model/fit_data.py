@@ -3,7 +3,7 @@
 :class:`CosiFitData` holds what ``stan_models/cosi_template_fit.stan`` reads: the
 populated (time, data-space) bins with their sky and background models, and the
 per-time-bin and per-block totals that give ``sum m`` without visiting the empty bins
-(DOMAIN.md section 1). :meth:`CosiFitData.to_dense_stan_data` gives the data of the dense
+(docs/equations.md section 1). :meth:`CosiFitData.to_dense_stan_data` gives the data of the dense
 reference program ``benchmarks/cosi_dense_reference.stan`` (small problems only).
 """
 
