@@ -14,6 +14,7 @@ FLOORS = {
     "bayesbg.atomic": 0,
     "bayesbg.logs": 0,
     "bayesbg.config": 1,
+    "bayesbg.parallel": 1,
     "bayesbg.toolchain": 2,
     "bayesbg.stan": 3,
     "bayesbg.sbc": 4,

@@ -17,6 +17,7 @@ from bayesbg.cosi.scan.background import (
     BackgroundScanResult,
     BackgroundVariant,
     background_variants,
+    distinct_variants,
     scan_background,
 )
 from bayesbg.cosi.scan.config import BackgroundScanConfig, ScanConfig, TemplateScanConfig
@@ -40,6 +41,7 @@ __all__ = [
     "TemplateScanResult",
     "background_scan_figure",
     "background_variants",
+    "distinct_variants",
     "fingerprint",
     "points_dir",
     "run_points",
