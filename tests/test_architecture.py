@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bayesbg"
 FLOORS = {
     "bayesbg.atomic": 0,
     "bayesbg.logs": 0,
+    "bayesbg.reading": 0,
     "bayesbg.config": 1,
     "bayesbg.parallel": 1,
     "bayesbg.toolchain": 2,

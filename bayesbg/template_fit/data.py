@@ -1,3 +1,4 @@
+
 """Input container of the binned Poisson template fit (docs/equations.md section 1)."""
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from typing import Any
 import astropy.units as u
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from bayesbg.stan.limits import check_stan_int
 
 __all__ = ["BinnedCounts"]
 
@@ -81,6 +84,7 @@ class BinnedCounts:
 
     def __post_init__(self) -> None:
         counts = _integers("counts", self.counts, ndim=1, minimum=0)
+        check_stan_int("counts", counts)
         n_bin = counts.size
         if n_bin == 0:
             raise ValueError("counts: expected at least one bin, found 0")

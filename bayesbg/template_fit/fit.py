@@ -12,7 +12,7 @@ import cmdstanpy
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.stan import (
     FitResult,
     check_run_dir,
@@ -133,6 +133,7 @@ def fit_templates(
     >>> result = fit_templates(data, seed=42, truth=truth)  # doctest: +SKIP
     >>> print(result.diagnostics)  # doctest: +SKIP
     """
+    seed = check_seed(seed)
     if not isinstance(data, BinnedCounts):
         raise TypeError(f"data: expected BinnedCounts, found {type(data).__name__}")
     config = config if config is not None else SamplerConfig()

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from bayesbg.config import random_generator
 from bayesbg.template_fit.data import BinnedCounts
 
 __all__ = ["simulate_template_data"]
@@ -86,7 +87,7 @@ def simulate_template_data(
     >>> data.n_bin, data.n_template, data.n_block
     (300, 2, 3)
     """
-    generator = np.random.default_rng(rng)
+    generator = random_generator(rng)
     for name, value in (("n_time", n_time), ("n_pixel", n_pixel),
                         ("n_template", n_template), ("n_block", n_block)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
