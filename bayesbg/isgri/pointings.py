@@ -2,22 +2,22 @@
 
 One row per pointing ([ISGRI] section 2, docs/equations.md section 3). Columns of a file:
 
-=====================  ===============  =============================================
-column                 unit             meaning
-=====================  ===============  =============================================
-``scw_id``             --               science-window identifier (string)
-``orbit``              --               INTEGRAL revolution number (integer >= 0)
-``phase``              --               orbital phase in [0, 1]
-``time``               d                start time, MJD
-``l``, ``b``           deg              Galactic longitude and latitude of the axis
-``exposure``           s                dead-time-corrected exposure
-``mode``               --               IBIS instrument mode (integer)
-``rate_<lo>_<hi>``     cts s-1 pix-1    source-cleaned detector count rate, band
-                                        ``<lo>``-``<hi>`` keV (e.g. ``rate_25_60``)
-``rate_error_<lo>_<hi>`` cts s-1 pix-1  its 1-sigma error
-``crab_offset``        deg              angle from the Crab (optional; computed from
-                                        ``l``, ``b`` when absent)
-=====================  ===============  =============================================
+========================  =============  ============================================
+column                    unit           meaning
+========================  =============  ============================================
+``scw_id``                --             science-window identifier (string)
+``orbit``                 --             INTEGRAL revolution number (integer >= 0)
+``phase``                 --             orbital phase in [0, 1]
+``time``                  d              start time, MJD
+``l``, ``b``              deg            Galactic longitude and latitude of the axis
+``exposure``              s              dead-time-corrected exposure
+``mode``                  --             IBIS instrument mode (integer)
+``rate_<lo>_<hi>``        cts s-1 pix-1  source-cleaned detector count rate, band
+                                         ``<lo>``-``<hi>`` keV (e.g. ``rate_25_60``)
+``rate_error_<lo>_<hi>``  cts s-1 pix-1  its 1-sigma error
+``crab_offset``           deg            angle from the Crab (optional; computed from
+                                         ``l``, ``b`` when absent)
+========================  =============  ============================================
 
 Pointings within the IBIS field of view of the Crab (``crab_offset`` below
 ``crab_exclusion``, default 15 deg) are *not* cleaned of the Crab: they serve the Crab

@@ -12,17 +12,17 @@ the agreement to 1e-8 relative. The band integrals behind it are in
 
 Shapes S(E) in XSPEC conventions (docs/equations.md section 4):
 
-=========  ====  ========================================  ===========================
-name       code  S(E)                                      shape parameters
-=========  ====  ========================================  ===========================
-powerlaw   1     E^-index                                  index
-cutoffpl   2     E^-index exp(-E / ecut)                   index, ecut (keV)
-bknpower   3     E^-index1 (E <= eb),                      index1, break_energy (keV),
-                 eb^(index2 - index1) E^-index2 (E > eb)   index2
-expcutoff  4     exp(-E / ecut) (boundary-layer shape,     ecut (keV)
+=========  ====  ================================================  ===========================
+name       code  S(E)                                              shape parameters
+=========  ====  ================================================  ===========================
+powerlaw   1     E^-index                                          index
+cutoffpl   2     E^-index exp(-E / ecut)                           index, ecut (keV)
+bknpower   3     E^-index1 (E <= eb),                              index1, break_energy (keV),
+                 eb^(index2 - index1) E^-index2 (E > eb)           index2
+expcutoff  4     exp(-E / ecut) (boundary-layer shape,             ecut (keV)
                  [ISGRI] Appendix C)
-ipm        5     intermediate-polar model (`bayesbg.spectra.ipm`)   mass (Msun)
-=========  ====  ========================================  ===========================
+ipm        5     intermediate-polar model (`bayesbg.spectra.ipm`)  mass (Msun)
+=========  ====  ================================================  ===========================
 """
 
 from __future__ import annotations
