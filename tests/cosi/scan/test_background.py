@@ -124,7 +124,7 @@ sigma = [5.0]
 
 
 @pytest.mark.stan
-def test_cli_scan_background_writes_a_run_directory(cosi_model, simulated, tmp_path, capsys):
+def test_cli_scan_background_writes_a_run_directory(cosi_model, simulated, tmp_path, capfd):
     dataset, _ = simulated
     dataset.write(tmp_path / "sim.nc")
     (tmp_path / "cosi.toml").write_text(CONFIG)
@@ -132,8 +132,11 @@ def test_cli_scan_background_writes_a_run_directory(cosi_model, simulated, tmp_p
     args = ["cosi", "scan-background", str(tmp_path / "cosi.toml"), "--run-dir", str(run_dir),
             "--threads"]
     assert main(args) == 0
-    out = capsys.readouterr().out
+    captured = capfd.readouterr()  # file descriptors: the Dask workers' output too
+    out = captured.out
     assert "Selected (minimum AIC)" in out and "3 of 3 variants" in out
+    for chatter in ("INFO", "distributed", "cmdstanpy", "FutureWarning", "stan_variable"):
+        assert chatter not in captured.err + out, chatter
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["run_type"] == "cosi_scan_background"
     assert summary["selected"]["scheme"] in ("equidistant", "bayesian_blocks")
@@ -147,9 +150,9 @@ def test_cli_scan_background_writes_a_run_directory(cosi_model, simulated, tmp_p
         assert (run_dir / name).is_file()
     assert not points_dir(run_dir).exists()  # working area removed once the run is written
     assert main(args) == 1  # an existing run is not replaced without --overwrite
-    capsys.readouterr()
+    capfd.readouterr()
     assert main([*args, "--overwrite", "--no-report"]) == 0  # starts over: every variant
-    assert "3 of 3 variants fitted" in capsys.readouterr().out
+    assert "3 of 3 variants fitted" in capfd.readouterr().out
     assert not (run_dir / "report.html").exists()
 
 
