@@ -11,13 +11,21 @@ The keys of every configuration file are listed in ``docs/configuration.md``.
 
 from bayesbg.config.sampler import SamplerConfig
 from bayesbg.config.seeds import MAX_SEED, check_seed, random_generator, seed_argument
-from bayesbg.config.toml import MISSING, ConfigError, TomlTable, read_toml, toml_value
+from bayesbg.config.toml import (
+    MISSING,
+    ConfigError,
+    TomlConfig,
+    TomlTable,
+    read_toml,
+    toml_value,
+)
 
 __all__ = [
     "MAX_SEED",
     "MISSING",
     "ConfigError",
     "SamplerConfig",
+    "TomlConfig",
     "TomlTable",
     "check_seed",
     "random_generator",

@@ -32,9 +32,9 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
-__all__ = ["MISSING", "ConfigError", "TomlTable", "read_toml", "toml_value"]
+__all__ = ["MISSING", "ConfigError", "TomlConfig", "TomlTable", "read_toml", "toml_value"]
 
 T = TypeVar("T")
 
@@ -343,3 +343,43 @@ def toml_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} value {value!r} as TOML")
+
+
+class TomlConfig:
+    """Mixin: ``from_toml`` and ``read`` for a configuration dataclass with ``from_table``.
+
+    Every configuration of bayesbg (COSI fit, scans, deconvolution, binning, ISGRI run,
+    spectral fit) is a frozen dataclass that builds itself from a `TomlTable`; this gives
+    each the same way in from text and from a file.
+    """
+
+    @classmethod
+    def from_table(cls, document: TomlTable) -> Self:  # pragma: no cover - overridden
+        """Build from the top-level table of a configuration file."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_toml(cls, text: str, *, base: str | Path = ".", source: str = "config") -> Self:
+        """Parse TOML text; relative paths are taken relative to ``base``.
+
+        Raises
+        ------
+        bayesbg.config.ConfigError
+            On invalid TOML, an unknown table or key (named), or an invalid value.
+        """
+        return cls.from_table(TomlTable.from_text(text, source=source, base=base))
+
+    @classmethod
+    def read(cls, path: str | Path) -> Self:
+        """Read a TOML file; relative paths in it are relative to the file.
+
+        Returns
+        -------
+        config
+            With ``run_dir`` (where the class has one) defaulting to
+            ``runs/<file stem>``.
+        """
+        config = cls.from_table(read_toml(path))
+        if getattr(config, "run_dir", "") is None:
+            object.__setattr__(config, "run_dir", Path("runs") / Path(path).stem)
+        return config

@@ -45,12 +45,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesbg.config import SamplerConfig, TomlTable, read_toml
+from bayesbg.config import SamplerConfig, TomlConfig, TomlTable
 from bayesbg.cosi.data import CosiDataset, load_dataset
 from bayesbg.cosi.model.background import (
     SCHEMES,
@@ -61,7 +61,7 @@ from bayesbg.cosi.model.background import (
     scheme_blocks,
 )
 
-__all__ = ["SCAN_TABLES", "CosiFitConfig", "TomlConfig", "data_and_background_values"]
+__all__ = ["SCAN_TABLES", "CosiFitConfig", "data_and_background_values"]
 
 log = logging.getLogger(__name__)
 
@@ -74,44 +74,6 @@ _DATA = {"dataset", "templates", "energy_min", "energy_max"}
 _BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
                "response"}
 _PRIORS = {"flux_mean", "flux_sd", "background_sd"}
-
-
-class TomlConfig:
-    """``from_toml`` and ``read`` of a COSI configuration that ``from_table`` builds (mixin).
-
-    For the frozen configuration dataclasses of the fit, its scans and deconvolution.
-    """
-
-    @classmethod
-    def from_table(cls, document: TomlTable) -> Self:  # pragma: no cover - overridden
-        """Build from the top-level table of a configuration file."""
-        raise NotImplementedError
-
-    @classmethod
-    def from_toml(cls, text: str, *, base: str | Path = ".", source: str = "config") -> Self:
-        """Parse TOML text; relative paths are taken relative to ``base``.
-
-        Raises
-        ------
-        bayesbg.config.ConfigError
-            On invalid TOML, an unknown table or key (named), or an invalid value.
-        """
-        return cls.from_table(TomlTable.from_text(text, source=source, base=base))
-
-    @classmethod
-    def read(cls, path: str | Path) -> Self:
-        """Read a TOML file; relative paths in it are relative to the file.
-
-        Returns
-        -------
-        config
-            With ``run_dir`` (where the class has one) defaulting to
-            ``runs/<file stem>``.
-        """
-        config = cls.from_table(read_toml(path))
-        if getattr(config, "run_dir", "") is None:
-            object.__setattr__(config, "run_dir", Path("runs") / Path(path).stem)
-        return config
 
 
 @dataclass(frozen=True)

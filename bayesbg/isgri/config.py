@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bayesbg.config import SamplerConfig, TomlTable, read_toml
+from bayesbg.config import SamplerConfig, TomlConfig, TomlTable
 
 __all__ = ["METHODS", "IsgriRunConfig"]
 
@@ -35,7 +35,7 @@ _DEFAULT_SAMPLER = SamplerConfig(chains=4, iter_warmup=1000, iter_sampling=1000)
 
 
 @dataclass(frozen=True)
-class IsgriRunConfig:
+class IsgriRunConfig(TomlConfig):
     """Settings of one ISGRI pipeline run; see the module docstring for the TOML layout.
 
     Parameters
@@ -88,10 +88,6 @@ class IsgriRunConfig:
             values["sampler"] = SamplerConfig.from_table(document.table("sampler"))
         return document.build(cls, values)
 
-    @classmethod
-    def read(cls, path: str | Path) -> IsgriRunConfig:
-        """Read a TOML file; relative paths in it are relative to the file."""
-        return cls.from_table(read_toml(path))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings, for ``summary.json``."""

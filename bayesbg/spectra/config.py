@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from bayesbg.config import SamplerConfig, TomlTable, read_toml
+from bayesbg.config import SamplerConfig, TomlConfig, TomlTable
 
 __all__ = ["SpectrumFitConfig"]
 
@@ -35,7 +34,7 @@ _SPECTRUM_KEYS = {"model", "fixed", "priors", "flux_prior_scale", "flux_band",
 
 
 @dataclass(frozen=True)
-class SpectrumFitConfig:
+class SpectrumFitConfig(TomlConfig):
     """Settings of one spectral fit; see the module docstring for the TOML layout.
 
     Parameters
@@ -101,7 +100,3 @@ class SpectrumFitConfig:
         values["sampler"] = SamplerConfig.from_table(document.table("sampler"))
         return document.build(cls, values)
 
-    @classmethod
-    def read(cls, path: str | Path) -> SpectrumFitConfig:
-        """Read a TOML file."""
-        return cls.from_table(read_toml(path))

@@ -14,7 +14,6 @@ from bayesbg.stan.errors import SamplerWarning, StanRunError
 from bayesbg.stan.inference import to_inference_data
 from bayesbg.stan.programs import (
     PROGRAMS,
-    missing_programs,
     program_names,
     stan_model_file,
     stan_models_dir,
@@ -56,7 +55,6 @@ __all__ = [
     "format_summary",
     "generate_quantities",
     "load_run",
-    "missing_programs",
     "model_cache_key",
     "optimize",
     "parameter_summary",

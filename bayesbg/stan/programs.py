@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PROGRAMS", "missing_programs", "program_names", "stan_model_file", "stan_models_dir"]
+__all__ = ["PROGRAMS", "program_names", "stan_model_file", "stan_models_dir"]
 
 PROGRAMS = (
     "cosi_point_source_spectrum",
@@ -79,22 +79,6 @@ def stan_model_file(name: str) -> Path:
             "up in $BAYESBG_STAN_MODELS, the installed package's bayesbg/stan_models, or "
             "the source checkout's stan_models/)")
     return path
-
-
-def missing_programs(directory: Path | None = None) -> list[str]:
-    """Names of `PROGRAMS` that have no ``.stan`` file in ``directory``.
-
-    Parameters
-    ----------
-    directory : `~pathlib.Path`, optional
-        Default :func:`stan_models_dir`.
-
-    Returns
-    -------
-    names : list of str
-    """
-    directory = stan_models_dir() if directory is None else Path(directory)
-    return [name for name in PROGRAMS if not (directory / f"{name}.stan").is_file()]
 
 
 def program_names(directory: Path | None = None) -> list[str]:

@@ -56,8 +56,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bayesbg.config import TomlTable
-from bayesbg.cosi.config import CosiFitConfig, TomlConfig, data_and_background_values
+from bayesbg.config import TomlConfig, TomlTable
+from bayesbg.cosi.config import CosiFitConfig, data_and_background_values
 from bayesbg.cosi.exposure import InstrumentSettings
 from bayesbg.cosi.imaging.deconvolve import DeconvolutionSettings
 

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from bayesbg.atomic import atomic_file, check_writable_target
-from bayesbg.config import TomlTable, read_toml
+from bayesbg.config import TomlConfig, TomlTable
 from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.io.grids import HealpixGrid, RingGrid, fisbel_grid, psi_chi_layout
 from bayesbg.cosi.io.megalib import iter_tra
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 # -- configuration -----------------------------------------------------------------------
 @dataclass(frozen=True)
-class BinningConfig:
+class BinningConfig(TomlConfig):
     """How to bin events (TOML keys of the same names, in a ``[binning]`` table or at top level).
 
     Parameters
@@ -174,10 +174,6 @@ class BinningConfig:
             values["energy_edges"] = table.numbers("energy_edges")
         return table.build(cls, values)
 
-    @classmethod
-    def read(cls, path: str | Path) -> BinningConfig:
-        """From a TOML file."""
-        return cls.from_table(read_toml(path))
 
 
 # -- binning -----------------------------------------------------------------------------

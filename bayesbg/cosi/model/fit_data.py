@@ -234,15 +234,12 @@ class CosiFitData:
         background = self.background * np.sqrt(weight)
         information = np.zeros((k + self.n_block, k + self.n_block))
         information[:k, :k] = sky.T @ sky
-        cross = np.zeros((k, self.n_block))
-        diagonal = np.zeros(self.n_block)
-        for j in range(k):
-            cross[j] = np.bincount(block, weights=sky[:, j] * background,
-                                   minlength=self.n_block)
-        diagonal[:] = np.bincount(block, weights=background**2, minlength=self.n_block)
+        cross = np.stack([np.bincount(block, weights=sky[:, j] * background,
+                                      minlength=self.n_block) for j in range(k)])
         information[:k, k:] = cross
         information[k:, :k] = cross.T
-        information[k:, k:] = np.diag(diagonal)
+        information[k:, k:] = np.diag(np.bincount(block, weights=background**2,
+                                                  minlength=self.n_block))
         return information
 
     def log_likelihood(self, flux: ArrayLike, amplitude: ArrayLike) -> float:

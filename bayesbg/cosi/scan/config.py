@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bayesbg.config import TomlTable, read_toml
-from bayesbg.cosi.config import CosiFitConfig, TomlConfig
+from bayesbg.config import TomlConfig, TomlTable, read_toml
+from bayesbg.cosi.config import CosiFitConfig
 from bayesbg.cosi.exposure import InstrumentSettings
 
 __all__ = ["BackgroundScanConfig", "ScanConfig", "TemplateScanConfig"]
