@@ -30,6 +30,7 @@ from pathlib import Path
 
 __all__ = [
     "atomic_file",
+    "process_alive",
     "check_writable_target",
     "partial_path",
     "remove_stale_partials",
@@ -63,7 +64,8 @@ def partial_path(target: str | Path, *, keep_suffix: bool = False) -> Path:
     return target.with_name(name + (target.suffix if keep_suffix else ""))
 
 
-def _pid_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (this one included)."""
     if pid == os.getpid():
         return True
     try:
@@ -95,7 +97,7 @@ def remove_stale_partials(directory: str | Path) -> list[Path]:
         return removed
     for entry in entries:
         match = _PARTIAL.match(entry.name)
-        if match is None or _pid_alive(int(match["pid"])):
+        if match is None or process_alive(int(match["pid"])):
             continue
         try:
             if entry.is_dir() and not entry.is_symlink():

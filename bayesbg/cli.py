@@ -18,7 +18,7 @@ from typing import Any
 
 from bayesbg import __version__
 from bayesbg.config.seeds import seed_argument
-from bayesbg.logs import LibraryChatterFilter, start_session_log
+from bayesbg.logs import LibraryChatterFilter, session_log
 
 __all__ = ["build_parser", "main"]
 
@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.log_level)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        with session_log():
+            return handler(args)
     except KeyboardInterrupt:
         print(f"bayesbg {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -231,7 +232,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _configure_logging(level: str) -> None:
-    """Console at ``level`` for bayesbg; the session log gets everything (`bayesbg.logs`).
+    """Console at ``level`` for bayesbg (the session log, `bayesbg.logs`, gets everything).
 
     Warnings: a `~bayesbg.stan.SamplerWarning` prints as one line on the console;
     other warnings (libraries' deprecations and the like) go to the session log only,
@@ -247,7 +248,6 @@ def _configure_logging(level: str) -> None:
         if type(handler) is logging.StreamHandler:
             root.removeHandler(handler)
     root.addHandler(console)
-    start_session_log()
     warnings.showwarning = _show_warning
 
 

@@ -7,8 +7,8 @@ scheduler and worker lines) goes only to the *session log*: a file that records 
 record at DEBUG level while a command runs, and that every run directory written in
 the meantime receives as ``bayesbg.log``.
 
-- :func:`start_session_log` (called by the command line) opens the session log;
-  :func:`session_log_text` reads what it holds so far (None when there is none);
+- :func:`session_log` (around every command of the command line) keeps the session log;
+  :func:`session_log_text` reads what it holds so far (None outside one);
 - :func:`library_chatter_to_log` is the context the run layer wraps around cmdstanpy
   calls: cmdstanpy's own console handler is raised to ERROR and its records are copied
   into the session log;
@@ -19,14 +19,16 @@ the meantime receives as ``bayesbg.log``.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from bayesbg.atomic import process_alive
 
 __all__ = [
     "LIBRARY_LOGGERS",
@@ -34,8 +36,8 @@ __all__ = [
     "SessionLogHandler",
     "library_chatter_to_log",
     "quiet_library_loggers",
+    "session_log",
     "session_log_text",
-    "start_session_log",
 ]
 
 LIBRARY_LOGGERS = ("cmdstanpy", "distributed", "bokeh", "tornado")
@@ -55,37 +57,39 @@ def _session_handler() -> SessionLogHandler | None:
     return None
 
 
-def start_session_log() -> Path:
-    """Open the session log and return its path; a second call starts it afresh.
+@contextmanager
+def session_log() -> Iterator[Path]:
+    """Context manager: a session log for the block (one ``bayesbg`` command).
 
-    The root logger's level becomes DEBUG so that the file receives everything; console
-    handlers keep their own levels. The file is removed when the process exits. Each
-    ``bayesbg`` command is one session: calling ``bayesbg.cli.main`` again in the same
-    process empties the log first.
+    Every record, DEBUG and up, goes to a temporary file of this process while the block
+    runs (the root logger's level is lowered to DEBUG for it; console handlers keep their
+    own levels); run directories written meanwhile receive it as ``bayesbg.log``. The
+    handler is removed, the root level restored and the file deleted afterwards.
 
-    Returns
-    -------
+    Yields
+    ------
     path : `~pathlib.Path`
     """
-    existing = _session_handler()
-    if existing is not None:
-        existing.acquire()
-        try:
-            if existing.stream is not None:
-                existing.stream.seek(0)
-                existing.stream.truncate()
-        finally:
-            existing.release()
-        return Path(existing.baseFilename)
-    path = Path(tempfile.gettempdir()) / f"bayesbg-log-p{os.getpid()}-{secrets.token_hex(4)}"
+    root_dir = Path(tempfile.gettempdir())
+    for stale in root_dir.glob("bayesbg-log-p*-*"):  # of processes that were killed
+        match = re.fullmatch(r"bayesbg-log-p(\d+)-[0-9a-f]{8}", stale.name)
+        if match and not process_alive(int(match[1])):
+            stale.unlink(missing_ok=True)
+    path = root_dir / f"bayesbg-log-p{os.getpid()}-{secrets.token_hex(4)}"
     handler = SessionLogHandler(path, mode="w", encoding="utf-8", delay=False)
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter(_FORMAT))
     root = logging.getLogger()
+    level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    atexit.register(lambda: path.unlink(missing_ok=True))
-    return path
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+        path.unlink(missing_ok=True)
 
 
 def session_log_text() -> str | None:

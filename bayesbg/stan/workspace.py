@@ -19,6 +19,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from bayesbg.atomic import process_alive
+
 __all__ = ["WORKSPACE_PREFIX", "new_workspace", "remove_stale_workspaces"]
 
 log = logging.getLogger(__name__)
@@ -26,16 +28,6 @@ log = logging.getLogger(__name__)
 WORKSPACE_PREFIX = "bayesbg-cmdstan-"
 _NAME = re.compile(rf"^{re.escape(WORKSPACE_PREFIX)}p(?P<pid>\d+)-[0-9a-f]{{8}}$")
 _OWN: list[Path] = []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_stale_workspaces(root: str | Path | None = None) -> list[Path]:
@@ -58,7 +50,7 @@ def remove_stale_workspaces(root: str | Path | None = None) -> list[Path]:
         return removed
     for entry in entries:
         match = _NAME.match(entry.name)
-        if match is None or int(match["pid"]) == os.getpid() or _alive(int(match["pid"])):
+        if match is None or int(match["pid"]) == os.getpid() or process_alive(int(match["pid"])):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         if not entry.exists():

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bayesbg.atomic import process_alive
 from bayesbg.toolchain.install import cache_dir, cmdstan_root, pypi_installation
 
 __all__ = ["PruneReport", "prune_cache"]
@@ -93,7 +94,8 @@ def prune_cache(
                 continue
             resolved = entry.resolve()
             if ".partial-" in entry.name:
-                if not _pid_alive(entry.name.rsplit("-", 1)[-1]):
+                pid = entry.name.rsplit("-", 1)[-1]
+                if not (pid.isdigit() and process_alive(int(pid))):
                     _remove(entry, report)
                 continue
             if not entry.name.startswith("cmdstan-") or not (entry / _COMPLETE).is_file():
@@ -158,20 +160,6 @@ def _locked(lock_file: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
     return False
-
-
-def _pid_alive(text: str) -> bool:
-    try:
-        pid = int(text)
-    except ValueError:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _size(path: Path) -> int:
