@@ -12,7 +12,9 @@ Prints, and with ``--json FILE`` writes, the figures
   on an idle machine (real CmdStan 2.35 took 11.4 s for bernoulli on this machine kind);
 - ``compile_small_breakdown``: where that time goes, each step run alone with the
   exact command ``make -n`` prints: ``stanc`` (Stan to C++), ``model_tu`` (the model's
-  translation unit; ``pch_used`` from ``g++ -H``), ``link`` (with the driver object,
+  translation unit; ``pch_used`` from ``g++ -H``), ``model_tu_header_only`` (the same
+  command on a file that only includes the model header: the share of ``model_tu`` that
+  every program pays), ``link`` (with the driver object,
   libtbb and the SUNDIALS archives), ``link_without_sundials`` (what the archives cost),
   and ``cmdstanpy_and_make`` (the rest: cmdstanpy's ``stanc --info`` and ``info``
   calls, make's start-up);
@@ -22,7 +24,9 @@ Prints, and with ``--json FILE`` writes, the figures
   command without the makefile's ``-include stan/model/model_header.hpp`` ahead of the
   user header (the precompiled header then goes unused);
 - ``compile_small_no_pch_s``: the small program without the precompiled header
-  (``BAYESBG_NO_PCH=1``); ``compile_large_s``: bayesbg's largest Stan program;
+  (``BAYESBG_NO_PCH=1``); ``compile_large_s``: bayesbg's largest Stan program (with its
+  ``// bayesbg-user-header:`` C++ header if it names one), and ``compile_large_model_tu``
+  its model translation unit alone, with ``pch_used``;
 - ``model_cxxflags``: the flags models are compiled with (CmdStan 2.35 also uses -O3);
 - ``grad_per_s_driver`` / ``grad_per_s_pystan``: log-density gradient evaluations per
   second of the same program run by our driver and by PyStan (httpstan's own
@@ -47,6 +51,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shlex
 import shutil
@@ -171,13 +176,22 @@ def _compile_breakdown(cmdstan: Path, cmdstanpy, work: Path, total: tuple[float,
     steps = _make_steps(cmdstan, exe, [])
     breakdown = {"stanc": _run_step(cmdstan, steps["stanc"])}
     breakdown["model_tu"] = _model_tu(cmdstan, steps["model_tu"])
+    # The same command on a file that only includes the model header: the part of
+    # every model's compile that does not depend on the program (g++ writes the
+    # precompiled header before instantiating the templates its inline functions
+    # use, so each translation unit instantiates and compiles them again).
+    header_only = work / "header_only.hpp"
+    header_only.write_text("#include <stan/model/model_header.hpp>\n")
+    command = steps["model_tu"].replace(f"{exe}.hpp", str(header_only))
+    breakdown["model_tu_header_only"] = _model_tu(
+        cmdstan, command.replace(f"{exe}.o", str(header_only.with_suffix(".o"))))
     breakdown["link"] = _run_step(cmdstan, steps["link"])
     words = shlex.split(steps["link"])
     plain = shlex.join(w for w in words if not Path(w).name.startswith("libsundials_"))
     breakdown["link_without_sundials"] = _run_step(cmdstan, plain)
     for step in breakdown.values():
         step.pop("stderr", None)
-    spent = [breakdown[k] for k in ("stanc", "model_tu", "link")]
+    spent = [breakdown[k] for k in ("stanc", "model_tu", "link")]  # what make runs
     breakdown["cmdstanpy_and_make"] = {
         "wall_s": round(total[0] - sum(s["wall_s"] for s in spent), 3),
         "cpu_s": round(total[1] - sum(s["cpu_s"] for s in spent), 3),
@@ -283,11 +297,25 @@ def _compile_figures(cmdstanpy, cmdstan: Path, work: Path) -> dict:
     large_source = _largest_program()
     large = work / large_source.name
     shutil.copy2(large_source, large)
-    options = {"include-paths": [str(ROOT / "stan_models" / "functions")]}
-    wall, cpu = _compile(cmdstanpy, large, stanc_options=options)
+    functions = ROOT / "stan_models" / "functions"
+    stanc: dict = {"include-paths": [str(functions)]}
+    extra: dict = {}
+    header = re.search(r"bayesbg-user-header:\s*(\S+)", large.read_text())
+    if header:  # its C++ functions come from a user header (--allow-undefined)
+        stanc["allow-undefined"] = True
+        extra["user_header"] = str(functions / header.group(1))
+    wall, cpu = _compile(cmdstanpy, large, stanc_options=stanc, **extra)
     results["compile_large_s"] = round(wall, 3)
     results["compile_large_cpu_s"] = round(cpu, 3)
     results["compile_large_program"] = large_source.name
+    results["compile_large_user_header"] = header.group(1) if header else None
+    make_args = [f"STANCFLAGS+=--include-paths={functions}"]
+    if header:
+        make_args += ["STANCFLAGS+=--allow-undefined", f"USER_HEADER={extra['user_header']}"]
+    large.with_suffix("").unlink(missing_ok=True)
+    steps = _make_steps(cmdstan, large.with_suffix(""), make_args)
+    _run_step(cmdstan, steps["stanc"])
+    results["compile_large_model_tu"] = _model_tu(cmdstan, steps["model_tu"])
     return results
 
 
