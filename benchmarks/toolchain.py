@@ -16,8 +16,8 @@ Prints, and with ``--json FILE`` writes, the figures
   command on a file that only includes the model header: the share of ``model_tu`` that
   every program pays), ``link`` (with the driver object,
   libtbb and the SUNDIALS archives), ``link_without_sundials`` (what the archives cost),
-  and ``cmdstanpy_and_make`` (the rest: cmdstanpy's ``stanc --info`` and ``info``
-  calls, make's start-up);
+  ``cmdstanpy_and_make`` (the rest, timed directly: cmdstanpy's ``stanc --info`` and
+  ``<exe> info`` calls and a ``make`` with nothing to do) and ``sum_of_steps``;
 - ``compile_user_header``: the model translation unit of a small ``--allow-undefined``
   program whose ``USER_HEADER`` starts with a standard include (``<ostream>``), and
   whether the precompiled header is used; ``without_model_header_first``: the same
@@ -167,8 +167,7 @@ def _model_tu(cmdstan: Path, command: str) -> dict:
     return step
 
 
-def _compile_breakdown(cmdstan: Path, cmdstanpy, work: Path, total: tuple[float, float]
-                       ) -> dict:
+def _compile_breakdown(cmdstan: Path, work: Path) -> dict:
     """Run the make steps of a new small program one by one, timing each."""
     stan_file = work / "small_steps.stan"
     stan_file.write_text(SMALL_PROGRAM)
@@ -189,13 +188,21 @@ def _compile_breakdown(cmdstan: Path, cmdstanpy, work: Path, total: tuple[float,
     words = shlex.split(steps["link"])
     plain = shlex.join(w for w in words if not Path(w).name.startswith("libsundials_"))
     breakdown["link_without_sundials"] = _run_step(cmdstan, plain)
+    # What cmdstanpy does besides make's commands: `stanc --info` (includes and
+    # parameters), make itself (start-up, flag-set hash, up-to-date checks: a
+    # `make` with nothing to do) and the executable's `info` (build options).
+    overhead = [
+        _run_step(cmdstan, shlex.join(["bin/stanc", "--info", str(stan_file)])),
+        _run_step(cmdstan, shlex.join(["make", str(exe)])),
+        _run_step(cmdstan, shlex.join([str(exe), "info"])),
+    ]
+    breakdown["cmdstanpy_and_make"] = {
+        key: round(sum(step[key] for step in overhead), 3) for key in ("wall_s", "cpu_s")}
     for step in breakdown.values():
         step.pop("stderr", None)
-    spent = [breakdown[k] for k in ("stanc", "model_tu", "link")]  # what make runs
-    breakdown["cmdstanpy_and_make"] = {
-        "wall_s": round(total[0] - sum(s["wall_s"] for s in spent), 3),
-        "cpu_s": round(total[1] - sum(s["cpu_s"] for s in spent), 3),
-    }
+    made = ("stanc", "model_tu", "link", "cmdstanpy_and_make")
+    breakdown["sum_of_steps"] = {
+        key: round(sum(breakdown[k][key] for k in made), 3) for key in ("wall_s", "cpu_s")}
     return breakdown
 
 
@@ -282,8 +289,11 @@ def _compile_figures(cmdstanpy, cmdstan: Path, work: Path) -> dict:
     results["compile_small_cold_s"] = round(best[0], 3)
     results["compile_small_cold_cpu_s"] = round(best[1], 3)
     results["compile_small_cold_runs"] = [[round(w, 3), round(c, 3)] for w, c in colds]
-    results["compile_small_cold_within_target"] = best[0] <= TARGET_COLD_COMPILE_S
-    results["compile_small_breakdown"] = _compile_breakdown(cmdstan, cmdstanpy, work, best)
+    # The target is for an idle machine, where wall time is about CPU time.
+    results["compile_small_cold_target_s"] = TARGET_COLD_COMPILE_S
+    results["compile_small_cold_wall_within_target"] = best[0] <= TARGET_COLD_COMPILE_S
+    results["compile_small_cold_cpu_within_target"] = best[1] <= TARGET_COLD_COMPILE_S
+    results["compile_small_breakdown"] = _compile_breakdown(cmdstan, work)
     results["compile_user_header"] = _user_header_compile(cmdstan, work)
     no_pch = work / "small_no_pch.stan"
     no_pch.write_text(SMALL_PROGRAM)
