@@ -165,7 +165,7 @@ def _run_make(directory: Path, args: list[str], echo: bool) -> None:
         raise RuntimeError(f"`{' '.join(cmd)}` failed in {directory}:\n{tail}")
 
 
-def _lay_out(target: Path, httpstan: Path) -> None:
+def _lay_out(target: Path, httpstan: Path, key: str) -> None:
     (target / "bin").mkdir(parents=True)
     (target / "src").mkdir()
     variables = "\n".join(
@@ -173,7 +173,7 @@ def _lay_out(target: Path, httpstan: Path) -> None:
             "STAN_INCLUDE := stan/include",
             "STAN_LIB := stan/lib",
             f"HTTPSTAN_VERSION := {HTTPSTAN_VERSION}",
-            f"BAYESBG_INSTALLATION_KEY := {target.name.rsplit('-', 1)[-1]}",
+            f"BAYESBG_INSTALLATION_KEY := {key}",
         ]
     )
     for name, content in _source_files().items():
@@ -249,7 +249,7 @@ def setup_cmdstan(
             print(f"bayesbg setup: building CmdStan {CMDSTAN_VERSION} from httpstan "
                   f"{HTTPSTAN_VERSION} in {target} (a few minutes, once)", flush=True)
         try:
-            _lay_out(partial, httpstan)
+            _lay_out(partial, httpstan, target.name.rsplit("-", 1)[-1])
             _run_make(partial, ["build"], echo)
             for name in sets:
                 if FLAG_SETS[name]:

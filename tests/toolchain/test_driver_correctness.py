@@ -160,7 +160,7 @@ def test_log_prob_matches_analytic_density_and_gradient(test_model):
         # (prior and likelihood kernels plus the Jacobian theta (1 - theta)).
         expected = a * np.log(theta) + b * np.log1p(-theta)
         assert out["lp__"].iloc[0] == pytest.approx(expected, rel=1e-10)
-        assert out["g_1"].iloc[0] == pytest.approx(a - (a + b) * theta, abs=1e-9)
+        assert out["g_theta"].iloc[0] == pytest.approx(a - (a + b) * theta, abs=1e-9)
     without = model.log_prob(params={"theta": 0.3}, data=BETA_BINOMIAL, jacobian=False,
                              sig_figs=15)
     assert without["lp__"].iloc[0] == pytest.approx(

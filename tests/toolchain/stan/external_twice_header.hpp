@@ -1,6 +1,6 @@
 // C++ definition of `twice`, declared without a body in external_twice.stan.
-// Included first in the model's translation unit (make USER_HEADER=...); it starts
-// with the model header so the precompiled header is still used.
+// Force-included into the model's translation unit (make USER_HEADER=...), after the
+// model header, so the precompiled header is used whatever this file includes first.
 #include <stan/model/model_header.hpp>
 #include <ostream>
 

@@ -19,7 +19,7 @@
 
 namespace bayesbg {
 
-/** Error in the command line: printed as one line, exit status 64. */
+/** Error in the command line: printed as one line, exit status 1 (as CmdStan). */
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -33,7 +33,11 @@ struct argument {
   kind node_kind = kind::group;
   value_type type = value_type::none;
   std::string value;          // current value (value and list nodes)
-  bool is_default = true;     // printed as "(Default)" in the CSV header
+  std::string default_value;  // CmdStan 2.35's default
+  // "(Default)" in the echo and the CSV header.  As in CmdStan, a value equal to the
+  // default counts as default even when given; a generated seed stays "(Default)".
+  bool is_default = true;
+  bool given = false;         // set on the command line
   std::string help;
   std::vector<argument> children;  // group: members; list: the alternatives
 
@@ -66,7 +70,8 @@ inline argument val(std::string name, value_type type, std::string def, std::str
   a.name = std::move(name);
   a.node_kind = kind::value;
   a.type = type;
-  a.value = std::move(def);
+  a.value = def;
+  a.default_value = std::move(def);
   a.help = std::move(help);
   return a;
 }
@@ -76,7 +81,8 @@ inline argument choice(std::string name, std::string def, std::vector<argument> 
   argument a;
   a.name = std::move(name);
   a.node_kind = kind::list;
-  a.value = std::move(def);
+  a.value = def;
+  a.default_value = std::move(def);
   a.children = std::move(options);
   a.help = std::move(help);
   return a;
@@ -215,8 +221,8 @@ inline argument make_argument_tree() {
               {sample, optimize, variational, diagnose, generate, pathfinder, log_prob, laplace},
               "Analysis method"),
        val("id", vt::unsigned_integer, "1", "Unique process identifier (chain id of the first chain)"),
-       group("data", {val("file", vt::text, "", "Input data file (JSON)")}, "Input data"),
-       val("init", vt::text, "2", "Initialization: a radius R for uniform(-R, R) on the unconstrained scale, or a JSON file"),
+       group("data", {val("file", vt::text, "", "Input data file (JSON, or R dump when not ending in .json)")}, "Input data"),
+       val("init", vt::text, "2", "Initialization: a radius R for uniform(-R, R) on the unconstrained scale, or a JSON or R dump file"),
        group("random", {val("seed", vt::unsigned_integer, "", "Random number generator seed")},
              "Random number configuration"),
        group("output",
@@ -306,7 +312,8 @@ inline std::string parse_arguments(argument& root, const std::vector<std::string
         case kind::value:
           if (!has_value) throw usage_error("argument " + key + " needs a value: " + key + "=<value>");
           target->value = canonical_value(*target, raw);
-          target->is_default = false;
+          target->is_default = target->value == target->default_value;
+          target->given = true;
           break;
         case kind::list: {
           if (!has_value) throw usage_error("argument " + key + " needs a value: " + key + "=<value>");
@@ -316,7 +323,8 @@ inline std::string parse_arguments(argument& root, const std::vector<std::string
             throw usage_error("argument " + key + "=" + raw + ": expected one of " + options);
           }
           target->value = raw;
-          target->is_default = false;
+          target->is_default = target->value == target->default_value;
+          target->given = true;
           open.push_back(target);
           open.push_back(&target->selected());
           break;
