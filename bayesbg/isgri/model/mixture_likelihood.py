@@ -141,7 +141,8 @@ class MixtureEstimate:
     n: int
 
 
-def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
+def fit_mixture_ml(values: ArrayLike, *, start: MixtureEstimate | None = None,
+                   errors: bool = True, **binning: Any) -> MixtureEstimate:
     """Maximum-likelihood fit of the Gaussian-plus-flat-wings mixture, binned likelihood.
 
     The same likelihood as ``isgri_flux_mixture.stan`` (bins of `FluxGroups`), maximised
@@ -155,6 +156,12 @@ def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
     ----------
     values : array_like
         Residual fluxes of one group, mCrab (at least 5).
+    start : `MixtureEstimate`, optional
+        Starting point (e.g. the fit of nearly the same values); default the histogram
+        fit of the values.
+    errors : bool
+        Compute the errors (numerical Hessian and score variance). Default is True;
+        False leaves ``error`` and ``model_error`` NaN (faster).
     **binning
         ``bin_width``, ``core_half_range``, ``wing_bins`` of `FluxGroups`.
 
@@ -164,11 +171,18 @@ def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
     """
     groups = FluxGroups.from_mapping({"group": values}, **binning)
     edges, counts = groups.bins("group")
-    start = gaussian_histogram_estimate(groups.flux, wings=True)
     low, high = edges[0], edges[-1]
-
-    mu0 = float(np.clip(start.mu, low + 1e-6 * (high - low), high - 1e-6 * (high - low)))
-    sigma0 = max(start.sigma, 1e-9)
+    if start is None:
+        histogram = gaussian_histogram_estimate(groups.flux, wings=True)
+        mu0, sigma0 = histogram.mu, histogram.sigma
+        logits = (np.log(0.05), np.log(0.05))
+    else:
+        mu0, sigma0 = start.mu, start.sigma
+        core = max(1.0 - start.weight_low - start.weight_high, 1e-3)
+        logits = (np.log(max(start.weight_low, 1e-4) / core),
+                  np.log(max(start.weight_high, 1e-4) / core))
+    mu0 = float(np.clip(mu0, low + 1e-6 * (high - low), high - 1e-6 * (high - low)))
+    sigma0 = max(sigma0, 1e-9)
     total = float(counts.sum())
 
     def to_theta(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -183,13 +197,17 @@ def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
         # per pointing: of order 1, all coordinates of order 1, as BFGS likes it
         return -float(counts @ bin_log_probability(edges, theta)) / total
 
-    x0 = np.array([0.0, 0.0, np.log(0.05), np.log(0.05)])
+    x0 = np.array([0.0, 0.0, *logits])
     best = optimize.minimize(objective, x0, method="BFGS", options={"gtol": 1e-7})
     if not best.success and best.fun >= objective(x0):  # no progress: simplex, then BFGS
         best = optimize.minimize(objective, best.x, method="Nelder-Mead",
                                  options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000})
         best = optimize.minimize(objective, best.x, method="BFGS", options={"gtol": 1e-7})
     theta = to_theta(best.x)
+    if not errors:
+        return MixtureEstimate(float(theta[0]), float(theta[1]), float(theta[2]),
+                               float(theta[3]), float("nan"), float("nan"),
+                               int(groups.flux.size))
     scale = np.array([theta[1] / np.sqrt(counts.sum()), theta[1] * 1e-2, 1e-4, 1e-4])
     theta[2:] = np.clip(theta[2:], 2e-4, None)
     score = bin_scores(edges, theta, scale * 1e-1)
