@@ -192,7 +192,7 @@ def isgri_checks(result: PipelineResult, *, truth: IsgriTruth | None = None,
                    "status": "pass" if fraction >= 0.8 else "warn" if fraction >= 0.5
                    else "fail",
                    "detail": f"{usable} of {screened} screened pointings ({fraction:.1%}) "
-                   "have a background prediction and are > 15 deg from the Crab "
+                   "have a background prediction and are away from the Crab and point sources "
                    "(warn below 80 %, fail below 50 %)",
                    "advice": _ADVICE_COVERAGE})
     if truth is not None:

@@ -18,7 +18,7 @@ and ``simulate_seed``)::
     [sampler]                       # SamplerConfig of "mixture-nuts" (4 x 1000 + 1000)
     chains = 4
     [spectral_sampler]              # SamplerConfig of the spectral fits (4 x 1000 + 2500,
-    chains = 4                      # dense metric, adapt_delta 0.99)
+    chains = 4                      # dense metric, adapt_delta 0.999)
 
 Unknown keys are errors naming the file and key.
 """
@@ -91,7 +91,7 @@ class IsgriRunConfig:
         NUTS settings of ``"mixture-nuts"``. Default 4 chains x (1000 + 1000).
     spectral_sampler : `bayesbg.config.SamplerConfig`
         NUTS settings of the spectral fits. Default 4 chains x (1000 + 2500), dense
-        metric, ``adapt_delta`` 0.99.
+        metric, ``adapt_delta`` 0.999.
     """
 
     input: Path | None = None

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.isgri.bands import Band
-from bayesbg.isgri.model.background import OrbitBackgroundModel
+from bayesbg.isgri.model.background import BackgroundPrediction, OrbitBackgroundModel
 from bayesbg.isgri.model.collimator import CollimatorResponse
 from bayesbg.isgri.model.crab import CrabCalibration
 from bayesbg.isgri.model.error_budget import systematic_variance
@@ -177,6 +177,7 @@ def pointing_fluxes(
     crab: CrabCalibration, crab_alternative: CrabCalibration | None = None,
     offset: ArrayLike | None = None, response: CollimatorResponse | None = None,
     response_alternative: CollimatorResponse | None = None,
+    prediction: BackgroundPrediction | None = None,
 ) -> PointingFluxes:
     """Residual fluxes of the usable pointings of a table, every band.
 
@@ -195,13 +196,15 @@ def pointing_fluxes(
         ``response_alternative``), giving the on-axis source flux.
     response, response_alternative : `CollimatorResponse`, optional
         The collimators of ``crab`` and ``crab_alternative`` (needed with ``offset``).
+    prediction : `bayesbg.isgri.BackgroundPrediction`, optional
+        ``background.predict(table)`` when already computed.
 
     Returns
     -------
     fluxes : `PointingFluxes`
     """
     usable = np.asarray(usable, dtype=bool)
-    prediction = background.predict(table)
+    prediction = prediction if prediction is not None else background.predict(table)
     if not np.all(prediction.valid[usable]):
         raise ValueError("usable: every usable pointing needs a background prediction")
     pointings = table.select(usable)

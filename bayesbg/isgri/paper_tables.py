@@ -123,7 +123,7 @@ def table1_summary(table: Table) -> dict[str, Any]:
             plus_minus(float(row["paper_flux"]), float(row["paper_error"]))
             if math.isfinite(float(row["paper_flux"])) else None,
             _round(float(row["flux"]), error),
-            *(_round(float(row[c]), 0.1) for c in (
+            *(_round(float(row[c]), 1.0) for c in (
                 "error_statistical", "error_background", "error_calibration",
                 "error_collimator", "error")),
             int(row["n"])]

@@ -39,7 +39,11 @@ from bayesbg.config import SamplerConfig
 from bayesbg.isgri.bands import BROAD_BANDS, NARROW_BANDS, Band
 from bayesbg.isgri.fit import FluxMixtureResult, fit_flux_mixture
 from bayesbg.isgri.measure import PointingFluxes, pointing_fluxes
-from bayesbg.isgri.model.background import BackgroundSettings, OrbitBackgroundModel
+from bayesbg.isgri.model.background import (
+    BackgroundPrediction,
+    BackgroundSettings,
+    OrbitBackgroundModel,
+)
 from bayesbg.isgri.model.background_fit import background_pointings, fit_background
 from bayesbg.isgri.model.collimator import (
     DEFAULT_COLLIMATOR,
@@ -273,9 +277,11 @@ def run_pipeline(
     crab = fit_crab_calibration(screened.table, background=bkg_model, response=response)
     crab_alt = (fit_crab_calibration(screened.table, background=bkg_model, response=alternative)
                 if alternative is not None else None)
-    valid = bkg_model.predict(screened.table).valid
+    prediction = bkg_model.predict(screened.table)
+    valid = prediction.valid
     fluxes = pointing_fluxes(screened.table, valid & settings.source_free(screened.table),
-                             background=bkg_model, crab=crab, crab_alternative=crab_alt)
+                             background=bkg_model, crab=crab, crab_alternative=crab_alt,
+                             prediction=prediction)
     pointings = fluxes.pointings
     is_bkg = background_pointings(pointings, settings=settings)
     rows = []
@@ -314,7 +320,7 @@ def run_pipeline(
     profile = _profile(fluxes, profile_bins if profile_bins is not None else longitude_bins(),
                        bands)
     extracted = tuple(
-        _point_source(screened.table, valid, source, background=bkg_model, crab=crab,
+        _point_source(screened.table, prediction, source, background=bkg_model, crab=crab,
                       crab_alternative=crab_alt, response=response, alternative=alternative,
                       crab_exclusion=settings.crab_exclusion)
         for source in point_sources)
@@ -340,20 +346,23 @@ def _profile(fluxes: PointingFluxes, bins: Sequence[SkyRegion], bands: Sequence[
     return pd.DataFrame(rows)
 
 
-def _point_source(table: PointingTable, valid: NDArray[np.bool_], source: PointSource, *,
+def _point_source(table: PointingTable, prediction: BackgroundPrediction,
+                  source: PointSource, *,
                   background: OrbitBackgroundModel, crab: CrabCalibration,
                   crab_alternative: CrabCalibration | None, response: CollimatorResponse,
                   alternative: CollimatorResponse | None, crab_exclusion: float
                   ) -> PointSourceResult:
     """The collimator-mode spectrum of one point source (module docstring)."""
     offset = source.offset(table.l, table.b)
-    usable = valid & (offset < source.max_offset) & (table.crab_offset >= crab_exclusion)
+    usable = (prediction.valid & (offset < source.max_offset)
+              & (table.crab_offset >= crab_exclusion))
     if not np.any(usable):
         raise ValueError(f"point_sources: no pointing with a background prediction within "
                          f"{source.max_offset} deg of {source.name}")
     fluxes = pointing_fluxes(table, usable, background=background, crab=crab,
                              crab_alternative=crab_alternative, offset=offset,
-                             response=response, response_alternative=alternative)
+                             response=response, response_alternative=alternative,
+                             prediction=prediction)
     everyone = np.ones(fluxes.pointings.n_pointing, dtype=bool)
     rows = [{"source": source.name, "band": band.name, "energy_min": band.energy_min,
              "energy_max": band.energy_max, **fluxes.measure(everyone, band).to_row()}
