@@ -155,6 +155,10 @@ def test_coverage_over_thirty_seeds():
     for cell in cells:
         mask = np.array([(r[0], r[1]) == cell for r in records])
         ratio.append(random[mask].mean() / deviation[mask].std(ddof=1))
+        print(f"{cell[0]:12s} {cell[1]:7s} bias {deviation[mask].mean():+6.2f} +- "
+              f"{deviation[mask].std(ddof=1) / np.sqrt(mask.sum()):.2f} mCrab, random error "
+              f"{random[mask].mean():5.2f}, scatter {deviation[mask].std(ddof=1):5.2f}, "
+              f"coverage {np.mean(np.abs(deviation[mask]) < 2 * error[mask]):.2f}")
     pulls = deviation / error
     print(f"2-sigma coverage over 30 seeds: {fraction:.3f} with the collimator term, "
           f"{fraction_random:.3f} without; mean random error / scatter {np.mean(ratio):.2f} "
