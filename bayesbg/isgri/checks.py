@@ -5,16 +5,23 @@ that `bayesbg report` reads (docs/isgri.md, "Command line").
 - the Crab-calibration residual scatter against the paper's (37, 47, 44 mCrab);
 - the background-model coverage (pointings with a prediction);
 - on simulated data, the recovery of the injected fluxes;
-- with the Stan mixture fit, its sampler diagnostics.
+- with the Stan mixture fit, its sampler diagnostics;
+- on simulated data, the longitude profile and the point sources against the injected
+  values (`profile_checks`, `point_source_checks`);
+- the spectral fits of Tables 2, 3 and Appendix C: sampler diagnostics, chi2 and, on a
+  simulation, the injected parameters (`spectral_checks`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from scipy import stats
 
+from bayesbg.isgri.paper import CRAB_SCATTER
 from bayesbg.isgri.pipeline import PipelineResult
 from bayesbg.isgri.simulate import IsgriTruth
 from bayesbg.isgri.sky import PAPER_REGIONS, SkyRegion
@@ -26,12 +33,15 @@ __all__ = [
     "injected_fluxes",
     "isgri_checks",
     "plus_minus",
+    "point_source_checks",
+    "profile_checks",
+    "spectral_checks",
 ]
 
 #: Region where no Galactic emission is expected ([ISGRI] Table 1: consistent with 0).
 HIGH_LATITUDE_REGION = "3C 273/Coma"
 #: Scatter of the Crab rate around the cubic P(orbit) in [ISGRI], mCrab, by band.
-CRAB_SCATTER_PAPER = {"25-60": 37.0, "60-80": 47.0, "80-200": 44.0}
+CRAB_SCATTER_PAPER = CRAB_SCATTER
 
 _ADVICE_ZERO = (
     "A flux where no Galactic emission is expected points to a background-model offset: "
@@ -99,7 +109,8 @@ def injected_fluxes(result: PipelineResult, *, truth: IsgriTruth,
         region = _region(str(name), regions)
         if region is None:
             continue
-        values = truth.injected_flux(result.region_ids(region), result.background_ids)
+        values = truth.injected_flux(result.region_ids(region), result.background_ids,
+                                     bands=result.bands)
         for k, band in enumerate(result.bands):
             out[(str(name), band.name)] = float(values[k])
     return out
@@ -181,7 +192,7 @@ def isgri_checks(result: PipelineResult, *, truth: IsgriTruth | None = None,
                    "status": "pass" if fraction >= 0.8 else "warn" if fraction >= 0.5
                    else "fail",
                    "detail": f"{usable} of {screened} screened pointings ({fraction:.1%}) "
-                   "have a background prediction and are > 15 deg from the Crab "
+                   "have a background prediction and are away from the Crab and point sources "
                    "(warn below 80 %, fail below 50 %)",
                    "advice": _ADVICE_COVERAGE})
     if truth is not None:
@@ -204,4 +215,124 @@ def isgri_checks(result: PipelineResult, *, truth: IsgriTruth | None = None,
                        "detail": "all passed" if diagnostics.passed
                        else "failed: " + ", ".join(failed),
                        "advice": _ADVICE_SAMPLER})
+    return checks
+
+
+_ADVICE_PROFILE = (
+    "The longitude profile misses the injected values more often than its errors allow: "
+    "look at the bins and bands with the largest pulls in profile.ecsv.")
+_ADVICE_SOURCE = (
+    "The point source's collimator-mode flux differs from the injected one: check its "
+    "pointings (offsets, background predictions) and the Crab calibration.")
+_ADVICE_SPECTRAL = (
+    "A spectral fit failed its sampler checks, fits poorly (chi2 outside the central 99 % "
+    "of its distribution) or misses an injected parameter: look at the fit's figure and "
+    "table, and rerun with more warm-up ([spectral_sampler]) if the sampler is at fault.")
+
+
+def profile_checks(profile: Any) -> list[dict[str, str]]:
+    """On a simulation: the share of profile values within 2 errors of the injected ones.
+
+    Parameters
+    ----------
+    profile : `bayesbg.isgri.profile.ProfileFit`
+
+    Returns
+    -------
+    checks : list of dict
+        Pass at >= 90 %, warn at >= 80 %; empty without injected values.
+    """
+    table = profile.table
+    if "pull" not in table:
+        return []
+    pulls = table["pull"].to_numpy(dtype=float)
+    pulls = pulls[np.isfinite(pulls)]
+    if not pulls.size:
+        return []
+    share = float(np.mean(np.abs(pulls) < 2))
+    return [{"name": "simulation: longitude profile recovered",
+             "status": "pass" if share >= 0.9 else "warn" if share >= 0.8 else "fail",
+             "detail": f"{share:.0%} of {pulls.size} bin x band values within 2 errors of the "
+             f"injected profile; largest |pull| {np.abs(pulls).max():.2f} (pass >= 90 %, "
+             "warn >= 80 %)",
+             "advice": _ADVICE_PROFILE}]
+
+
+def point_source_checks(result: PipelineResult, *, truth: IsgriTruth) -> list[dict[str, str]]:
+    """On a simulation: each point source's flux in the Table-1 bands against the injected.
+
+    Parameters
+    ----------
+    result : `PipelineResult`
+    truth : `bayesbg.isgri.IsgriTruth`
+
+    Returns
+    -------
+    checks : list of dict
+        Pull thresholds as `isgri_checks`.
+    """
+    checks = []
+    for source in result.point_sources:
+        ids = source.fluxes.pointings.scw_id
+        injected = truth.injected_flux(ids, result.background_ids, bands=result.bands)
+        rows = source.table.set_index("band")
+        pulls = [(float(rows.loc[band.name, "flux"]) - injected[k])
+                 / float(rows.loc[band.name, "error"]) for k, band in enumerate(result.bands)]
+        worst = float(np.max(np.abs(pulls)))
+        detail = ", ".join(
+            f"{band.name} keV {plus_minus(float(rows.loc[band.name, 'flux']), float(rows.loc[band.name, 'error']))}"  # noqa: E501
+            f" (injected {injected[k]:.1f})" for k, band in enumerate(result.bands))
+        checks.append({"name": f"simulation: {source.source.name} flux recovered",
+                       "status": _status(worst, 2.0, 3.0),
+                       "detail": f"{detail} mCrab from {ids.size} pointings; largest |pull| "
+                       f"{worst:.2f}", "advice": _ADVICE_SOURCE})
+    return checks
+
+
+def spectral_checks(fits: Any) -> list[dict[str, str]]:
+    """Checks of the spectral fits of Tables 2, 3 and Appendix C.
+
+    Per fit: the sampler diagnostics, the chi2 against the central 99 % of its
+    distribution, and (simulations) every injected parameter within 2 sigma (posterior
+    sd and collimator systematic in quadrature; warn within 3).
+
+    Parameters
+    ----------
+    fits : `bayesbg.isgri.paper_fits.PaperFits`
+
+    Returns
+    -------
+    checks : list of dict
+    """
+    checks = []
+    for (name, key), fit in fits.fits.items():
+        label = f"spectral fit {name}, {fit.spectral_model.expression}"
+        problems, status = [], "pass"
+        if not fit.diagnostics.passed:
+            problems.append("sampler checks failed")
+            status = "fail"
+        chi2 = fit.chi_square
+        if chi2.dof > 0:
+            low, high = stats.chi2.ppf([0.005, 0.995], chi2.dof)
+            if not low <= chi2.chi2 <= high:
+                problems.append(f"chi2 {chi2.chi2:.1f} outside [{low:.1f}, {high:.1f}]")
+                status = "fail" if status == "fail" else "warn"
+        truth = fits.truth.get((name, key))
+        worst = float("nan")
+        if truth:
+            quantities = fits.quantities(name, key)
+            pulls = [(q.median - truth[k]) / float(np.hypot(q.sd, q.systematic))
+                     for k, q in quantities.items() if k in truth and q.sd > 0]
+            worst = float(np.max(np.abs(pulls))) if pulls else float("nan")
+            if np.isfinite(worst) and worst >= 2:
+                problems.append(f"an injected parameter at {worst:.1f} sigma")
+                status = "fail" if worst >= 3 else ("fail" if status == "fail" else "warn")
+        detail = (f"chi2_red {chi2.reduced:.2f}/{chi2.dof}, p = {chi2.p_value:.3g}; sampler "
+                  f"checks {'passed' if fit.diagnostics.passed else 'FAILED'}")
+        if np.isfinite(worst):
+            detail += f"; largest |pull| of the injected parameters {worst:.2f}"
+        if problems:
+            detail += " (" + "; ".join(problems) + ")"
+        checks.append({"name": label, "status": status, "detail": detail,
+                       "advice": _ADVICE_SPECTRAL})
     return checks

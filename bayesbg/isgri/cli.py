@@ -1,18 +1,11 @@
 """``bayesbg isgri run CONFIG`` and ``bayesbg isgri simulate``.
 
-The TOML configuration of ``run``::
-
-    input = "scw.fits"          # pointing table (FITS, ECSV, CSV, Parquet); or:
-    simulate_seed = 1           # simulate a full-size table instead
-    output = "runs/isgri"       # the run directory (relative to this file)
-    method = "mixture-ml"       # or "mixture-nuts" (Stan fit of every region x band)
-    seed = 1                    # seed of the mixture fit
-    [sampler]                   # optional, SamplerConfig fields (default 4 chains x
-    chains = 4                  # 1000 warm-up + 1000 draws)
-
-An unknown key is an error. The output is a run directory (written atomically, never
-replaced without --overwrite): flux_table.csv, four PNG figures and summary.json (the
-flux and screening tables, checks, key result, input hashes, versions); report.html is
+The TOML configuration of ``run`` is `bayesbg.isgri.config` (input table or simulation,
+output, collimator shapes, point sources, spectral fits, samplers); ``--input`` and
+``--output`` override the file's. An unknown key is an error. The output is a run
+directory (written atomically, never replaced without --overwrite) with Table 1-3 and
+the comparison with [ISGRI], the spectra, the longitude profile, the orbit lists, the
+Crab calibration, figures and summary.json (`bayesbg.isgri.rundir`); report.html is
 written into it unless --no-report.
 """
 
@@ -51,9 +44,15 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
     run = commands.add_parser(
         "run", parents=[common_parent], help="run the pipeline from a TOML configuration",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=__doc__,
-        epilog="example:\n  bayesbg isgri run isgri.toml --overwrite",
+        epilog="examples:\n  bayesbg isgri run isgri.toml --overwrite\n"
+        "  bayesbg isgri run analyses/isgri_galactic_background/paper.toml "
+        "--input scw.fits --output runs/isgri-real",
     )
     run.add_argument("config", type=Path, help="TOML configuration file")
+    run.add_argument("--input", type=Path, default=None, metavar="FILE",
+                     help="pointing table instead of the file's input or simulation")
+    run.add_argument("--output", type=Path, default=None, metavar="DIR",
+                     help="run directory instead of the file's output")
     run.add_argument("--overwrite", action="store_true",
                      help="replace an existing run directory")
     run.add_argument("--no-report", action="store_true",
@@ -67,19 +66,27 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
     simulate.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
     simulate.add_argument("--output", type=Path, required=True,
                           help="table file (.fits, .ecsv, .csv, .parquet)")
+    simulate.add_argument("--spectrum", choices=("cutoffpl", "ipm"), default="cutoffpl",
+                          help="injected Galactic spectrum: [ISGRI] Table 2 (cutoffpl, "
+                          "default) or Table 3 (ipm)")
     simulate.add_argument("--overwrite", action="store_true", help="replace an existing file")
     simulate.set_defaults(handler=_simulate)
 
 
-def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
+def run_config(path: str | Path, *, overwrite: bool = False, input: Path | None = None,  # noqa: A002
+               output: Path | None = None) -> Path:
     """Run the pipeline as a configuration file says; write its run directory.
 
     Parameters
     ----------
     path : str or `~pathlib.Path`
-        TOML configuration (module docstring).
+        TOML configuration (`bayesbg.isgri.config`).
     overwrite : bool
         Replace an existing run directory. Default is False.
+    input : `~pathlib.Path`, optional
+        Pointing table in place of the file's ``input`` / ``simulate_seed``.
+    output : `~pathlib.Path`, optional
+        Run directory in place of the file's ``output``.
 
     Returns
     -------
@@ -93,43 +100,25 @@ def run_config(path: str | Path, *, overwrite: bool = False) -> Path:
     FileExistsError
         If the output directory holds a run and ``overwrite`` is False (checked first).
     """
-    import time
+    import dataclasses
 
+    from bayesbg.isgri.analysis import run_isgri
     from bayesbg.isgri.config import IsgriRunConfig
-    from bayesbg.isgri.fit import flux_mixture_model
-    from bayesbg.isgri.pipeline import run_pipeline
-    from bayesbg.isgri.pointings import read_pointings
-    from bayesbg.isgri.rundir import write_isgri_run_dir
-    from bayesbg.isgri.simulate import simulate_isgri
-    from bayesbg.stan.rundir import check_run_dir
 
-    started = time.perf_counter()
     path = Path(path)
     config = IsgriRunConfig.read(path)
-    check_run_dir(config.output, overwrite=overwrite)
-    inputs: dict[str, Path] = {"config": path}
-    truth = None
-    if config.input is not None:
-        table = read_pointings(config.input)
-        inputs["pointings"] = config.input
-        seed = config.seed if config.method == "mixture-nuts" else None
-    else:
-        seed = config.simulate_seed
-        table, truth = simulate_isgri(seed)
-    model = flux_mixture_model() if config.method == "mixture-nuts" else None
-    result = run_pipeline(table, seed=config.seed, config=config.sampler, model=model)
-    print(result.screening.render())
-    print(result.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    written = write_isgri_run_dir(
-        result, config.output, config=config.to_dict(), inputs=inputs, seed=seed, truth=truth,
-        overwrite=overwrite, wall_time_s=time.perf_counter() - started,
-    )
+    if input is not None:
+        config = dataclasses.replace(config, input=Path(input), simulate_seed=None)
+    if output is not None:
+        config = dataclasses.replace(config, output=Path(output))
+    written = run_isgri(config, config_file=path, overwrite=overwrite)
     print(f"run directory: {written}")
     return written
 
 
 def _run(args: argparse.Namespace) -> int:
-    output = run_config(args.config, overwrite=args.overwrite)
+    output = run_config(args.config, overwrite=args.overwrite, input=args.input,
+                        output=args.output)
     if not args.no_report:
         from bayesbg.report import write_report
 
@@ -141,7 +130,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from bayesbg.isgri.pointings import write_pointings
     from bayesbg.isgri.simulate import simulate_isgri
 
-    table, _ = simulate_isgri(args.seed)
+    table, _ = simulate_isgri(args.seed, galactic_spectrum=args.spectrum)
     write_pointings(table, args.output, overwrite=args.overwrite)
     print(f"wrote {table.n_pointing} pointings to {args.output}")
     return 0

@@ -1,4 +1,7 @@
-"""Figures of the ISGRI pipeline (matplotlib, Agg backend), written as PNG files."""
+"""Figures of the ISGRI pipeline (matplotlib, Agg backend), written as PNG files: the
+background light curve, the residual distributions, the Crab calibration ([ISGRI]
+Fig. B.8) and the longitude profile (Fig. 1). The spectra, the spectral fits and the
+point source are in `bayesbg.isgri.figures_paper`."""
 
 from __future__ import annotations
 
@@ -13,19 +16,18 @@ import numpy as np  # noqa: E402
 
 from bayesbg.isgri.fit import FluxMixtureResult  # noqa: E402
 from bayesbg.isgri.model.background_fit import background_pointings  # noqa: E402
-from bayesbg.isgri.model.collimator import fit_profile_scale  # noqa: E402
 from bayesbg.isgri.model.flux_groups import FluxGroups  # noqa: E402
 from bayesbg.isgri.model.histogram_estimate import gaussian_histogram_estimate  # noqa: E402
-from bayesbg.isgri.model.skymodel import stellar_fov_maps  # noqa: E402
 from bayesbg.isgri.pipeline import PipelineResult  # noqa: E402
-from bayesbg.isgri.sky import PAPER_REGIONS, longitude_bins  # noqa: E402
+from bayesbg.isgri.profile import ProfileFit, fit_longitude_profile  # noqa: E402
 
-__all__ = ["write_figures"]
+__all__ = ["plot_longitude_profile", "write_figures"]
 
 log = logging.getLogger(__name__)
 
 
-def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Path]:
+def write_figures(result: PipelineResult, directory: str | Path, *,
+                  profile: ProfileFit | None = None) -> dict[str, Path]:
     """Background light curve, residual distributions, Crab calibration, longitude profile.
 
     Parameters
@@ -33,6 +35,8 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
     result : `PipelineResult`
     directory : str or `~pathlib.Path`
         Created if missing.
+    profile : `bayesbg.isgri.profile.ProfileFit`, optional
+        The profile against the stellar-mass model; default `fit_longitude_profile`.
 
     Returns
     -------
@@ -44,7 +48,7 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
              ("background_lightcurve", "residuals", "crab_calibration", "longitude_profile")}
     bands = result.bands
     table = result.screening.table
-    bkg = table.select(background_pointings(table))
+    bkg = table.select(background_pointings(table, settings=result.background.settings))
     prediction = result.background.predict(bkg)
     fig, axes = plt.subplots(len(bands), 1, figsize=(9, 2.6 * len(bands)), sharex=True)
     for ax, band in zip(np.atleast_1d(axes), bands, strict=True):
@@ -73,8 +77,8 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
         for k, band in enumerate(bands):
             row = result.table[(result.table["region"] == region_name)
                                & (result.table["band"] == band.name)].iloc[0]
-            ids = np.isin(result.pointings.scw_id, _region_ids(result, region_name))
-            values = result.flux[ids, k]
+            region = next(r for r in result.regions if r.name == region_name)
+            values = result.flux[region.contains(result.pointings.l, result.pointings.b), k]
             estimate = gaussian_histogram_estimate(values, wings=True)
             low, high = np.percentile(values, [1, 99])
             ax = axes[i, k]
@@ -111,32 +115,44 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
     fig.savefig(paths["crab_calibration"], dpi=100)
     plt.close(fig)
 
-    bins = longitude_bins()
-    maps = stellar_fov_maps()
+    profile = profile if profile is not None else fit_longitude_profile(result)
+    plot_longitude_profile(profile, paths["longitude_profile"])
+    return paths
+
+
+def plot_longitude_profile(profile: ProfileFit, path: str | Path) -> Path:
+    """The longitude profile per band with the scaled stellar-mass model ([ISGRI] Fig. 1).
+
+    Parameters
+    ----------
+    profile : `bayesbg.isgri.profile.ProfileFit`
+    path : str or `~pathlib.Path`
+
+    Returns
+    -------
+    path : `~pathlib.Path`
+    """
+    table = profile.table
+    bands = list(profile.bands["band"])
     fig, axes = plt.subplots(len(bands), 1, figsize=(8, 2.6 * len(bands)), sharex=True)
-    p = result.pointings
-    for k, (ax, band) in enumerate(zip(np.atleast_1d(axes), bands, strict=True)):
-        centre, flux, error, model = [], [], [], []
-        for region in bins:
-            inside = region.contains(p.l, p.b)
-            if np.count_nonzero(inside) < 20:
-                continue
-            estimate = gaussian_histogram_estimate(result.flux[inside, k], wings=True)
-            centre.append(region.l_center)
-            flux.append(estimate.mu)
-            error.append(estimate.error)
-            model.append(float(np.mean(maps(p.l[inside], p.b[inside]))))
-        scale, _, _ = fit_profile_scale(flux, error, model)
-        ax.errorbar(centre, flux, yerr=error, fmt="o", ms=3)
-        ax.plot(centre, scale * np.asarray(model), color="C3", label="stellar mass x scale")
-        ax.set_ylabel(f"{band.name} keV\nmCrab")
-    np.atleast_1d(axes)[0].legend()
+    for ax, (_, fit) in zip(np.atleast_1d(axes), profile.bands.iterrows(), strict=True):
+        rows = table[(table["band"] == fit["band"]) & np.isfinite(table["flux"])]
+        ax.errorbar(rows["l_center"], rows["flux"], yerr=rows["error"], fmt="o", ms=3,
+                    color="k", label="bayesbg (total error)")
+        if "injected" in rows:
+            ax.plot(rows["l_center"], rows["injected"], "x", color="C2", label="injected")
+        ax.step(rows["l_center"], rows["model"], where="mid", color="C3",
+                label="stellar mass x scale")
+        ax.axhline(0.0, color="0.6", lw=0.5)
+        ax.set_ylabel(f"{fit['band']} keV\nmCrab per FOV")
+        ax.set_title(f"chi2 {fit['chi2']:.1f} / {fit['dof']} (random errors)", fontsize=8)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
     np.atleast_1d(axes)[-1].set_xlabel("Galactic longitude, deg")
     np.atleast_1d(axes)[-1].invert_xaxis()
     fig.tight_layout()
-    fig.savefig(paths["longitude_profile"], dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return paths
+    return Path(path)
 
 
 def _mixture_density(mixture: FluxMixtureResult, group: str, values: np.ndarray,
@@ -153,10 +169,3 @@ def _mixture_density(mixture: FluxMixtureResult, group: str, values: np.ndarray,
                      w_high / max(r_max - mu, 1e-12))
     inside = (x >= r_min) & (x <= r_max)
     return core + np.where(inside, wings, 0.0)
-
-
-def _region_ids(result: PipelineResult, name: str) -> np.ndarray:
-    for region in PAPER_REGIONS:
-        if region.name == name:
-            return result.region_ids(region)
-    raise ValueError(f"region: {name!r} is not a preset region")

@@ -8,7 +8,7 @@ column                    unit           meaning
 ``scw_id``                --             science-window identifier (string)
 ``orbit``                 --             INTEGRAL revolution number (integer >= 0)
 ``phase``                 --             orbital phase in [0, 1]
-``time``                  d              start time, MJD
+``time``                  d              mid-time of the pointing, MJD
 ``l``, ``b``              deg            Galactic longitude and latitude of the axis
 ``exposure``              s              dead-time-corrected exposure
 ``mode``                  --             IBIS instrument mode (integer)
@@ -23,6 +23,11 @@ Pointings within the IBIS field of view of the Crab (``crab_offset`` below
 ``crab_exclusion``, default 15 deg) are *not* cleaned of the Crab: they serve the Crab
 calibration (`bayesbg.isgri.model.crab`) and are kept out of the background model and
 the flux measurements. The cuts of [ISGRI] section 2 are in `bayesbg.isgri.screening`.
+
+Identifiers are unique: a table with a repeated ``scw_id`` is an error naming the ids
+(`duplicate_ids`); ``deduplicate=True`` of `PointingTable.from_dataframe` and
+`read_pointings` drops rows that repeat another row exactly (and still refuses ids whose
+rows differ). The energy bands are those of `bayesbg.isgri.bands`.
 
 Files: FITS (binary table), ECSV, CSV (astropy / pandas), Parquet (pandas, needs
 ``pyarrow``).
@@ -42,6 +47,13 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.atomic import atomic_file
+from bayesbg.isgri.bands import (
+    BROAD_BANDS,
+    CLIPPING_BAND,
+    NARROW_BANDS,
+    PIPELINE_BANDS,
+    Band,
+)
 from bayesbg.isgri.sky import CRAB_LB, angular_distance, wrap_longitude
 from bayesbg.reading import ContentError, readable_file, reading
 
@@ -49,8 +61,11 @@ __all__ = [
     "BANDS",
     "BROAD_BANDS",
     "CLIPPING_BAND",
+    "NARROW_BANDS",
+    "PIPELINE_BANDS",
     "Band",
     "PointingTable",
+    "duplicate_ids",
     "read_pointings",
     "write_pointings",
 ]
@@ -58,68 +73,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Band:
-    """An energy band.
-
-    Parameters
-    ----------
-    energy_min, energy_max : float
-        Band edges, keV (``0 < energy_min < energy_max``).
-    """
-
-    energy_min: float
-    energy_max: float
-
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.energy_min) and np.isfinite(self.energy_max)):
-            raise ValueError(f"energy_min, energy_max: expected finite keV, found {self}")
-        if not 0 < self.energy_min < self.energy_max:
-            raise ValueError(
-                f"energy_min, energy_max: expected 0 < energy_min < energy_max keV, found "
-                f"{self.energy_min}, {self.energy_max}"
-            )
-
-    @property
-    def name(self) -> str:
-        """``"<lo>-<hi>"`` in keV, e.g. ``"25-60"``."""
-        return f"{self.energy_min:g}-{self.energy_max:g}"
-
-    @property
-    def column(self) -> str:
-        """Rate column name, e.g. ``"rate_25_60"``."""
-        return f"rate_{self.energy_min:g}_{self.energy_max:g}".replace(".", "p")
-
-    @property
-    def error_column(self) -> str:
-        """Rate error column name, e.g. ``"rate_error_25_60"``."""
-        return self.column.replace("rate_", "rate_error_", 1)
-
-    @classmethod
-    def parse(cls, text: str) -> Band:
-        """Band from ``"25-60"`` or a column name such as ``"rate_25_60"``.
-
-        Parameters
-        ----------
-        text : str
-
-        Returns
-        -------
-        band : `Band`
-        """
-        match = re.fullmatch(r"(?:rate_)?([0-9.p]+)[-_]([0-9.p]+)", text.strip())
-        if not match:
-            raise ValueError(f"band: expected '<lo>-<hi>' keV, found {text!r}")
-        low, high = (float(g.replace("p", ".")) for g in match.groups())
-        return cls(low, high)
-
-
-BROAD_BANDS = (Band(25.0, 60.0), Band(60.0, 80.0), Band(80.0, 200.0))
-"""The three broad bands of [ISGRI] Table 1."""
-CLIPPING_BAND = Band(168.0, 185.0)
-"""Last band of the spectral binning, used for the residual clipping (Appendix A)."""
-BANDS = (*BROAD_BANDS, CLIPPING_BAND)
-"""Bands of the simulated tables: the broad bands and the clipping band."""
+BANDS = PIPELINE_BANDS
+"""The bands of the simulated tables: the 24 of the pipeline (`PIPELINE_BANDS`)."""
 
 _SCALAR_COLUMNS = ("scw_id", "orbit", "phase", "time", "l", "b", "exposure", "mode")
 
@@ -155,7 +110,8 @@ class PointingTable:
     ------
     ValueError
         Naming the column, for wrong lengths or shapes, non-finite values, a phase
-        outside [0, 1], ``|b| > 90``, negative exposures or rate errors.
+        outside [0, 1], ``|b| > 90``, negative exposures or rate errors; naming the ids
+        for repeated identifiers.
     """
 
     scw_id: NDArray[np.str_]  # (n,) identifiers
@@ -207,6 +163,9 @@ class PointingTable:
                     f"{name}: non-finite value in band {bands[col].name} at row {row}"
                 )
             arrays[name] = values
+        repeated = duplicate_ids(arrays["scw_id"])
+        if repeated.size:
+            raise ValueError(_duplicate_message(repeated, arrays["scw_id"]))
         if np.any(arrays["orbit"] < 0):
             raise ValueError("orbit: expected revolution numbers >= 0, found negatives")
         if np.any((arrays["phase"] < 0) | (arrays["phase"] > 1)):
@@ -299,7 +258,8 @@ class PointingTable:
 
     @classmethod
     def from_dataframe(
-        cls, frame: pd.DataFrame, *, bands: Sequence[Band | str] | None = None
+        cls, frame: pd.DataFrame, *, bands: Sequence[Band | str] | None = None,
+        deduplicate: bool = False,
     ) -> PointingTable:
         """Build from a table with the documented columns.
 
@@ -308,6 +268,10 @@ class PointingTable:
         frame : `pandas.DataFrame`
         bands : sequence of `Band` or str, optional
             Bands to read; default every ``rate_<lo>_<hi>`` column.
+        deduplicate : bool
+            Drop rows that repeat an earlier row exactly (every column equal), logging
+            how many. Rows sharing a ``scw_id`` but differing elsewhere are an error
+            either way. Default is False: any repeated ``scw_id`` is an error.
 
         Returns
         -------
@@ -316,13 +280,16 @@ class PointingTable:
         Raises
         ------
         ValueError
-            Naming a missing column or a column with invalid values.
+            Naming a missing column or a column with invalid values, or the repeated
+            identifiers.
         """
         missing = [c for c in _SCALAR_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"{missing[0]}: required column missing; found {list(frame.columns)}")
         if len(frame) == 0:
             raise ValueError("table: no pointings (the table has no rows)")
+        if deduplicate:
+            frame = _drop_exact_duplicates(frame)
         if bands is None:
             found = [c for c in frame.columns if re.fullmatch(r"rate_[0-9p.]+_[0-9p.]+", str(c))]
             if not found:
@@ -356,7 +323,7 @@ class PointingTable:
 
 
 def read_pointings(
-    path: str | Path, *, bands: Sequence[Band | str] | None = None
+    path: str | Path, *, bands: Sequence[Band | str] | None = None, deduplicate: bool = False,
 ) -> PointingTable:
     """Read a pointing table from FITS, ECSV, CSV or Parquet (by file suffix).
 
@@ -367,6 +334,9 @@ def read_pointings(
         ``.parquet``/``.pq``.
     bands : sequence, optional
         Bands to read; default all ``rate_*`` columns.
+    deduplicate : bool
+        Drop exact repeats of a row (`PointingTable.from_dataframe`). Default is False:
+        a repeated ``scw_id`` is an error naming the ids and the file.
 
     Returns
     -------
@@ -401,7 +371,7 @@ def read_pointings(
                                ".ecsv, .csv or .parquet")
     log.info("read %d pointings from %s", len(frame), path)
     try:
-        return PointingTable.from_dataframe(frame, bands=bands)
+        return PointingTable.from_dataframe(frame, bands=bands, deduplicate=deduplicate)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
 
@@ -462,6 +432,50 @@ def write_pointings(table: PointingTable, path: str | Path, *, overwrite: bool =
             _require_pyarrow()
             frame.to_parquet(partial, index=False)
     return path
+
+
+def duplicate_ids(scw_id: ArrayLike) -> NDArray[np.str_]:
+    """The identifiers that occur more than once, sorted.
+
+    Parameters
+    ----------
+    scw_id : array_like of str
+
+    Returns
+    -------
+    ids : `numpy.ndarray` of str
+        Empty when every identifier is unique.
+    """
+    ids = np.asarray(scw_id).astype(str)
+    if ids.size < 2:
+        return ids[:0]
+    ordered = np.sort(ids)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    return np.unique(repeated)
+
+
+def _duplicate_message(repeated: NDArray[np.str_], ids: NDArray[np.str_]) -> str:
+    extra = int(ids.size - np.unique(ids).size)
+    shown = ", ".join(repeated[:10])
+    more = f" and {repeated.size - 10} more" if repeated.size > 10 else ""
+    return (f"scw_id: {repeated.size} identifiers occur more than once ({extra} extra rows): "
+            f"{shown}{more}; remove the repeated rows, or pass deduplicate=True "
+            "(deduplicate = true in an ISGRI run's TOML) to drop exact repeats")
+
+
+def _drop_exact_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without rows equal to an earlier row; repeated ids that differ raise."""
+    exact = frame.duplicated(keep="first")
+    kept = frame.loc[~exact]
+    repeated = duplicate_ids(kept["scw_id"].to_numpy())
+    if repeated.size:
+        shown = ", ".join(repeated[:10])
+        raise ValueError(f"scw_id: {repeated.size} identifiers occur in rows that differ "
+                         f"(not exact repeats, so not dropped): {shown}")
+    if exact.any():
+        log.warning("deduplicate: dropped %d rows repeating an earlier row exactly",
+                    int(exact.sum()))
+    return kept.reset_index(drop=True)
 
 
 def _require_pyarrow() -> None:

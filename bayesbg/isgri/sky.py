@@ -16,8 +16,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "CRAB",
     "CRAB_LB",
     "PAPER_REGIONS",
+    "POINT_SOURCES",
+    "SCO_X1",
+    "PointSource",
     "SkyRegion",
     "angular_distance",
     "is_background_sky",
@@ -132,6 +136,58 @@ class SkyRegion:
         dl = np.abs(wrap_longitude(np.asarray(l, dtype=float) - self.l_center))
         db = np.abs(np.asarray(b, dtype=float) - self.b_center)
         return (dl <= self.width / 2) & (db <= self.height / 2)
+
+
+@dataclass(frozen=True)
+class PointSource:
+    """A bright point source whose rates are not cleaned of it within the field of view.
+
+    Like the Crab, such a source's pointings (axis within ``exclusion`` deg) are kept
+    out of the background model and the diffuse fluxes; those within ``max_offset`` deg
+    give its collimator-mode spectrum ([ISGRI] Appendix C).
+
+    Parameters
+    ----------
+    name : str
+        Label, e.g. ``"Sco X-1"``.
+    l, b : float
+        Galactic coordinates, deg.
+    max_offset : float
+        Pointings within this angle give the source's flux, deg. Default is 4.5 (the
+        fully coded field).
+    exclusion : float
+        Pointings within this angle are not used for the diffuse emission, deg. Default
+        is 15 (the partially coded field).
+    """
+
+    name: str
+    l: float  # noqa: E741
+    b: float
+    max_offset: float = 4.5
+    exclusion: float = 15.0
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("name: expected a non-empty source name")
+        if not (np.isfinite(self.l) and np.isfinite(self.b) and abs(self.b) <= 90):
+            raise ValueError(f"l, b: expected finite deg with |b| <= 90, found {self.l}, "
+                             f"{self.b}")
+        if not 0 < self.max_offset <= self.exclusion:
+            raise ValueError(f"max_offset, exclusion: expected 0 < max_offset <= exclusion "
+                             f"deg, found {self.max_offset}, {self.exclusion}")
+        object.__setattr__(self, "l", float(wrap_longitude(self.l)))
+
+    def offset(self, l: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:  # noqa: E741
+        """Angle from the source of directions (l, b), deg."""
+        return angular_distance(l, b, self.l, self.b)
+
+
+CRAB = PointSource("Crab", *CRAB_LB)
+"""The Crab: the calibration source ([ISGRI] Appendix B)."""
+SCO_X1 = PointSource("Sco X-1", 359.0942, 23.7844)
+"""Sco X-1 (ICRS 244.9795, -15.6403 deg), the test source of [ISGRI] Appendix C."""
+POINT_SOURCES = {source.name: source for source in (CRAB, SCO_X1)}
+"""Point sources known by name (configuration key ``point_sources``)."""
 
 
 PAPER_REGIONS = (

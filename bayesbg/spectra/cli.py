@@ -57,6 +57,9 @@ def register(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
                      help="fix a shape parameter, e.g. powerlaw.index=1.55 (repeatable)")
     fit.add_argument("--systematic", type=float, default=None, metavar="FRACTION",
                      help="fractional systematic error for every dataset (default: file)")
+    fit.add_argument("--deduplicate", action="store_true",
+                     help="drop spectrum rows that repeat another exactly (default: a band "
+                     "given twice is an error)")
     fit.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="TOML with [spectrum] (model, fixed, priors, ...) and [sampler]")
     fit.add_argument("--seed", type=seed_argument, default=1, help="random seed (default: 1)")
@@ -134,7 +137,8 @@ def _fit(args: argparse.Namespace) -> int:
         expression, fixed=fixed, priors=settings.priors,
         flux_prior_scale=settings.flux_prior_scale, flux_band=settings.flux_band,
         cross_norm_prior_sd=settings.cross_norm_prior_sd)
-    data = read_spectrum(args.data, reference=settings.reference)
+    data = read_spectrum(args.data, reference=settings.reference,
+                         deduplicate=args.deduplicate or settings.deduplicate)
     systematic = args.systematic if args.systematic is not None else settings.systematic
     if systematic is not None:
         data = data.with_systematic(systematic)

@@ -11,11 +11,13 @@ Example file::
     cross_norm_prior_sd = 0.3            # prior sd of ln C (joint fits)
     systematic = 0.03                    # fractional systematic error of every dataset
     reference = "ISGRI"                  # dataset whose cross-normalisation is 1
+    deduplicate = false                  # true: drop rows repeating another exactly
 
     [sampler]                            # bayesbg.config.SamplerConfig fields
     chains = 4
 
-Command-line options (``--model``, ``--fix``, ``--systematic``) take precedence. Unknown
+Command-line options (``--model``, ``--fix``, ``--systematic``, ``--deduplicate``) take
+precedence. Unknown
 tables and keys are errors naming the file and key.
 """
 
@@ -30,7 +32,7 @@ from bayesbg.config import SamplerConfig, TomlConfig, TomlTable
 __all__ = ["SpectrumFitConfig"]
 
 _SPECTRUM_KEYS = {"model", "fixed", "priors", "flux_prior_scale", "flux_band",
-                  "cross_norm_prior_sd", "systematic", "reference"}
+                  "cross_norm_prior_sd", "systematic", "reference", "deduplicate"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class SpectrumFitConfig(TomlConfig):
         Fractional systematic error for every dataset; None keeps the file's.
     reference : str or None
         Dataset whose cross-normalisation is fixed to 1.
+    deduplicate : bool
+        Drop spectrum rows that repeat another row exactly; default False (a band given
+        twice is an error, `bayesbg.spectra.read_spectrum`).
     sampler : `bayesbg.config.SamplerConfig`
     """
 
@@ -66,6 +71,7 @@ class SpectrumFitConfig(TomlConfig):
     cross_norm_prior_sd: float = 0.3
     systematic: float | None = None
     reference: str | None = None
+    deduplicate: bool = False
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
 
     @classmethod
@@ -97,6 +103,8 @@ class SpectrumFitConfig(TomlConfig):
                                                             positive=True)
         if "systematic" in spectrum:
             values["systematic"] = spectrum.number("systematic", minimum=0.0)
+        if "deduplicate" in spectrum:
+            values["deduplicate"] = spectrum.boolean("deduplicate")
         values["sampler"] = SamplerConfig.from_table(document.table("sampler"))
         return document.build(cls, values)
 

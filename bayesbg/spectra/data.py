@@ -1,4 +1,11 @@
-"""Spectra in Crab units: the input container and its ECSV file format (docs/spectra.md)."""
+"""Spectra in Crab units: the input container and its ECSV file format (docs/spectra.md).
+
+Each band of a dataset is counted once: a band repeated in a dataset (same edges) or two
+overlapping bands would count the same photons twice and shrink every error, so they are
+errors naming the bands (`SpectralData`). ``deduplicate=True`` of
+`SpectralData.from_table` / `read_spectrum` (``bayesbg spectrum fit --deduplicate``,
+``[spectrum] deduplicate = true``) drops rows that repeat another row exactly.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +56,8 @@ class SpectralData:
     ------
     ValueError
         Naming the field, for shapes that differ, non-finite values, non-positive
-        errors, bad band edges, datasets without bands, or negative systematics.
+        errors, bad band edges, datasets without bands, or negative systematics; naming
+        the bands, for a band given twice in a dataset or bands that overlap.
     """
 
     energy_min: NDArray[np.float64]  # (N,) keV
@@ -101,6 +109,7 @@ class SpectralData:
                                      (n_dataset,)).copy()
         if not np.all(np.isfinite(systematic)) or np.any(systematic < 0):
             raise ValueError(f"systematic: expected fractions >= 0, found {systematic}")
+        _check_bands_once(arrays["energy_min"], arrays["energy_max"], dataset, names)
         for name, array in (*arrays.items(), ("upper_limit", limits), ("dataset", dataset),
                             ("systematic", systematic)):
             array.setflags(write=False)
@@ -151,7 +160,8 @@ class SpectralData:
         return table
 
     @classmethod
-    def from_table(cls, table: Table, *, reference: str | None = None) -> SpectralData:
+    def from_table(cls, table: Table, *, reference: str | None = None,
+                   deduplicate: bool = False) -> SpectralData:
         """Build from a table with the columns of `write_spectrum`.
 
         Parameters
@@ -162,6 +172,9 @@ class SpectralData:
             ``dataset`` (str); meta ``systematic`` (float or {dataset: float}).
         reference : str, optional
             Reference dataset; default the first dataset in the table.
+        deduplicate : bool
+            Drop rows that repeat an earlier row exactly (every column equal), with a
+            warning in the log. Default is False: a repeated band is an error.
 
         Returns
         -------
@@ -173,6 +186,8 @@ class SpectralData:
             raise ValueError(f"{missing[0]}: required column missing from the spectrum table")
         if len(table) == 0:
             raise ValueError("spectrum: the table has no rows; expected at least one band")
+        if deduplicate:
+            table = _drop_exact_repeats(table)
         with u.add_enabled_units([CRAB, MCRAB]):
             lo = u.Quantity(table["energy_min"], u.keV)
             hi = u.Quantity(table["energy_max"], u.keV)
@@ -201,6 +216,58 @@ class SpectralData:
                    np.array(systematic))
 
 
+def _check_bands_once(energy_min: NDArray[np.float64], energy_max: NDArray[np.float64],
+                      dataset: NDArray[np.int64], names: tuple[str, ...]) -> None:
+    """Every band of a dataset once, none overlapping another (module docstring)."""
+    for d, name in enumerate(names):
+        rows = np.flatnonzero(dataset == d)
+        order = rows[np.lexsort((energy_max[rows], energy_min[rows]))]
+        lo, hi = energy_min[order], energy_max[order]
+        tolerance = 1e-9 * hi
+        same = (np.abs(np.diff(lo)) <= tolerance[1:]) & (np.abs(np.diff(hi)) <= tolerance[1:])
+        if np.any(same):
+            k = int(np.flatnonzero(same)[0])
+            repeats = order[(np.abs(lo - lo[k]) <= tolerance) & (np.abs(hi - hi[k]) <= tolerance)]
+            count = int(np.count_nonzero(same))
+            raise ValueError(
+                f"energy_min, energy_max: band {lo[k]:g}-{hi[k]:g} keV of dataset {name!r} "
+                f"is given {repeats.size} times (rows {', '.join(map(str, sorted(repeats)))});"
+                f" {count} repeated band(s) in all. A band counted twice shrinks the errors: "
+                "remove the repeats, or pass deduplicate=True (--deduplicate) to drop rows "
+                "that repeat another exactly")
+        overlap = lo[1:] < hi[:-1] - tolerance[:-1]
+        if np.any(overlap):
+            k = int(np.flatnonzero(overlap)[0])
+            raise ValueError(
+                f"energy_min, energy_max: bands {lo[k]:g}-{hi[k]:g} and {lo[k + 1]:g}-"
+                f"{hi[k + 1]:g} keV of dataset {name!r} overlap (rows {order[k]}, "
+                f"{order[k + 1]}); the photons of the overlap would be counted twice")
+
+
+def _drop_exact_repeats(table: Table) -> Table:
+    """``table`` without rows equal to an earlier row (all columns), with a warning."""
+    seen: set[tuple[Any, ...]] = set()
+    keep = np.ones(len(table), dtype=bool)
+    for i, row in enumerate(table):
+        key = tuple(_plain(row[name]) for name in table.colnames)
+        if key in seen:
+            keep[i] = False
+        seen.add(key)
+    if not keep.all():
+        log.warning("deduplicate: dropped %d spectrum rows repeating an earlier row exactly",
+                    int((~keep).sum()))
+    return table[keep]
+
+
+def _plain(value: Any) -> Any:
+    """A hashable, comparable form of a table cell."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _to_mcrab(name: str, column: Any, lo: u.Quantity, hi: u.Quantity) -> NDArray[np.float64]:
     quantity = u.Quantity(column)
     if quantity.unit == u.dimensionless_unscaled:
@@ -216,7 +283,8 @@ def _to_mcrab(name: str, column: Any, lo: u.Quantity, hi: u.Quantity) -> NDArray
                          f"{quantity.unit}") from err
 
 
-def read_spectrum(path: str | Path, *, reference: str | None = None) -> SpectralData:
+def read_spectrum(path: str | Path, *, reference: str | None = None,
+                  deduplicate: bool = False) -> SpectralData:
     """Read a spectrum from an ECSV file (format in docs/spectra.md).
 
     Parameters
@@ -225,17 +293,25 @@ def read_spectrum(path: str | Path, *, reference: str | None = None) -> Spectral
         ECSV file.
     reference : str, optional
         Reference dataset name; default the first in the file.
+    deduplicate : bool
+        Drop exact repeats of a row (`SpectralData.from_table`). Default is False: a
+        band given twice is an error naming the file and the band.
 
     Returns
     -------
     data : `SpectralData`
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the column or band at fault.
     """
     what = "a spectrum (ECSV, docs/spectra.md)"
     path = readable_file(path, what=what)
     with u.add_enabled_units([CRAB, MCRAB]), reading(path, what=what):
         table = Table.read(str(path), format="ascii.ecsv")
     try:
-        return SpectralData.from_table(table, reference=reference)
+        return SpectralData.from_table(table, reference=reference, deduplicate=deduplicate)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
 

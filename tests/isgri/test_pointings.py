@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayesbg.isgri.pointings import BANDS, PointingTable, read_pointings, write_pointings
@@ -39,3 +40,30 @@ def test_parquet_without_pyarrow_is_a_clear_error(small_table, tmp_path):
     else:
         path = write_pointings(small_table, tmp_path / "scw.parquet")
         assert read_pointings(path).n_pointing == small_table.n_pointing
+
+
+def test_repeated_scw_ids_are_an_error_naming_them(small_table, tmp_path):
+    frame = small_table.to_dataframe()
+    doubled = pd.concat([frame, frame.iloc[:3]], ignore_index=True)
+    first = frame["scw_id"].iloc[0]
+    with pytest.raises(ValueError, match=rf"scw_id: 3 identifiers occur more than once .*{first}"):
+        PointingTable.from_dataframe(doubled)
+    path = tmp_path / "doubled.csv"
+    doubled.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"doubled\.csv: scw_id: 3 identifiers"):
+        read_pointings(path)
+    # explicit de-duplication drops exact repeats and gives the table back
+    back = read_pointings(path, deduplicate=True)
+    np.testing.assert_array_equal(back.scw_id, small_table.scw_id)
+    np.testing.assert_allclose(back.rate, small_table.rate)
+    # rows that share an id but differ are never dropped silently
+    doubled.loc[len(frame), "rate_25_60"] += 1.0
+    doubled.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="occur in rows that differ"):
+        read_pointings(path, deduplicate=True)
+
+
+def test_every_row_duplicated_runs_no_more(small_table):
+    frame = small_table.to_dataframe()
+    with pytest.raises(ValueError, match=f"{small_table.n_pointing} identifiers occur"):
+        PointingTable.from_dataframe(pd.concat([frame, frame], ignore_index=True))

@@ -116,9 +116,9 @@ def test_isgri_report_has_table1_screening_checks_and_figures(isgri_run):
     assert "high-latitude field (3C 273/Coma) consistent with zero" in text
     assert "Crab calibration residual scatter" in text
     assert "simulation: injected fluxes recovered" in text
-    assert text.count("data:image/png;base64,") == 4
-    for name in ("background_lightcurve", "residuals", "crab_calibration",
-                 "longitude_profile"):
+    assert text.count("data:image/png;base64,") == 6
+    for name in ("background_lightcurve", "residuals", "crab_calibration", "crab_residuals",
+                 "longitude_profile", "spectra"):
         assert f"({name}.png)" in text
     assert "input sha256: config" in text and "version: astropy" in text
 

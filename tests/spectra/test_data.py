@@ -62,3 +62,49 @@ def test_ecsv_round_trip_and_photon_flux_input(tmp_path):
     table["value"] = [0.15] * u.erg
     with pytest.raises(ValueError, match="value"):
         SpectralData.from_table(table)
+
+
+def test_a_band_given_twice_is_an_error_naming_it():
+    with pytest.raises(ValueError, match=r"band 25-30 keV of dataset 'data' is given 2 times"):
+        _data(energy_min=[25.0, 25.0], energy_max=[30.0, 30.0])
+    with pytest.raises(ValueError, match="bands 25-40 and 30-40 keV of dataset 'data' overlap"):
+        _data(energy_min=[25.0, 30.0], energy_max=[40.0, 40.0])
+    # the same band in two datasets (instruments) is fine
+    both = _data(energy_min=[25.0, 25.0], energy_max=[30.0, 30.0], dataset=[0, 1])
+    assert both.n_dataset == 2
+
+
+def test_every_row_duplicated_is_refused_unless_deduplicated(tmp_path):
+    data = _data()
+    table = data.to_table()
+    doubled = Table(np.concatenate([table.as_array(), table.as_array()]), meta=table.meta)
+    for name in ("energy_min", "energy_max", "value", "error"):
+        doubled[name].unit = table[name].unit
+    path = tmp_path / "doubled.ecsv"
+    doubled.write(path, format="ascii.ecsv")
+    with pytest.raises(ValueError, match=r"doubled\.ecsv: energy_min, energy_max: band 25-30"):
+        read_spectrum(path)
+    back = read_spectrum(path, deduplicate=True)
+    np.testing.assert_array_equal(back.error, data.error)
+    # rows that share a band but differ are refused even when deduplicating
+    doubled["value"][2] = 1.0
+    doubled.write(path, format="ascii.ecsv", overwrite=True)
+    with pytest.raises(ValueError, match="is given 2 times"):
+        read_spectrum(path, deduplicate=True)
+
+
+def test_cli_fit_of_a_doubled_spectrum_fails_naming_the_band(tmp_path, capsys):
+    from bayesbg.cli import main
+
+    data = _data()
+    table = data.to_table()
+    doubled = Table(np.concatenate([table.as_array(), table.as_array()]), meta=table.meta)
+    for name in ("energy_min", "energy_max", "value", "error"):
+        doubled[name].unit = table[name].unit
+    path = tmp_path / "doubled.ecsv"
+    doubled.write(path, format="ascii.ecsv")
+    status = main(["spectrum", "fit", "--model", "powerlaw", "--data", str(path),
+                   "--run-dir", str(tmp_path / "run")])
+    assert status == 1
+    assert "band 25-30 keV of dataset 'data' is given 2 times" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -42,7 +42,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesbg.isgri.pointings import CLIPPING_BAND, Band, PointingTable
+from bayesbg.isgri.bands import CLIPPING_BAND, Band
+from bayesbg.isgri.pointings import PointingTable
+from bayesbg.isgri.sky import PointSource
 
 __all__ = [
     "CONSTANT",
@@ -95,11 +97,22 @@ class BackgroundSettings:
         Band of the residual clipping; default 168-185 keV. ``None`` skips the clipping.
     clip_sigma : float
         Clipping threshold in standard deviations. Default is 3.
+    clip_statistic : {"median", "mean"}
+        How the residuals of an orbit's pointings are averaged into its light-curve
+        value. Default ``"median"``: robust to the wide, asymmetric wings of the residuals
+        of Galactic pointings, which shift an orbit's mean by its share of Galactic
+        pointings and inflate the scatter the threshold is taken from (with ``"mean"``,
+        16 of the 28 transient orbits of the simulation with seed 5 escape the clipping;
+        [ISGRI] does not say which).
     clip_max_iterations : int
         Most clipping passes. Default is 50.
     crab_exclusion : float
         Pointings closer to the Crab than this (deg) are not BKG pointings. Default is
         15 (the edge of the partially coded field of view).
+    point_sources : tuple of `bayesbg.isgri.sky.PointSource`
+        Other sources not cleaned from the rates (e.g. Sco X-1 for [ISGRI] Appendix C):
+        pointings within their ``exclusion`` are neither BKG pointings nor clipped, and
+        carry no diffuse flux. Default none.
     """
 
     linear_min_pointings: int = 10
@@ -110,8 +123,10 @@ class BackgroundSettings:
     slope_bands: tuple[str, ...] | None = None
     clip_band: Band | None = CLIPPING_BAND
     clip_sigma: float = 3.0
+    clip_statistic: str = "median"
     clip_max_iterations: int = 50
     crab_exclusion: float = 15.0
+    point_sources: tuple[PointSource, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.linear_min_pointings, int) or self.linear_min_pointings < 3:
@@ -128,10 +143,34 @@ class BackgroundSettings:
                              f"{self.slope_min}, {self.slope_max}")
         if not self.clip_sigma > 0:
             raise ValueError(f"clip_sigma: expected > 0, found {self.clip_sigma}")
+        if self.clip_statistic not in ("median", "mean"):
+            raise ValueError(f"clip_statistic: expected 'median' or 'mean', found "
+                             f"{self.clip_statistic!r}")
         if not self.crab_exclusion >= 0:
             raise ValueError(f"crab_exclusion: expected >= 0 deg, found {self.crab_exclusion}")
+        sources = tuple(self.point_sources)
+        if not all(isinstance(x, PointSource) for x in sources):
+            raise ValueError("point_sources: expected PointSource objects")
+        object.__setattr__(self, "point_sources", sources)
         if self.slope_bands is not None:
             object.__setattr__(self, "slope_bands", tuple(str(x) for x in self.slope_bands))
+
+
+    def source_free(self, table: PointingTable) -> NDArray[np.bool_]:
+        """Pointings farther than the exclusion radii from the Crab and the point sources.
+
+        Parameters
+        ----------
+        table : `PointingTable`
+
+        Returns
+        -------
+        mask : `numpy.ndarray` of bool, shape (n,)
+        """
+        free = table.crab_offset >= self.crab_exclusion
+        for source in self.point_sources:
+            free &= source.offset(table.l, table.b) >= source.exclusion
+        return free
 
 
 @dataclass(frozen=True, eq=False)

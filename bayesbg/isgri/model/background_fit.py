@@ -25,12 +25,14 @@ Choices the paper leaves open, made explicit here (`BackgroundSettings`):
 - orbits of kind 1 whose slope in any band lies outside ``slope_min < alpha <
   slope_max`` (default -2e-3, 1e-3 cts s-1 pix-1) are dropped (all their pointings)
   and do not serve as interpolation anchors;
-- the clipping (`sigma_clip_orbits`): the per-orbit mean residual (observed minus
-  predicted rate, all pointings of the orbit, GAL and BKG) in the 168-185 keV band is
-  clipped iteratively at 3 sigma (mean and standard deviation of the per-orbit
-  values); clipped orbits lose their pointings in every band but remain interpolation
-  anchors (the clipping targets steps in the GAL residuals, not the BKG-based model
-  itself).
+- the clipping (`sigma_clip_orbits`): the per-orbit median residual (observed minus
+  predicted rate, all pointings of the orbit, GAL and BKG; ``clip_statistic = "mean"``
+  for the mean) in the 168.2-185 keV band is clipped iteratively at 3 sigma (mean and
+  standard deviation of the per-orbit values); clipped orbits lose their pointings in
+  every band but remain interpolation anchors (the clipping targets steps in the GAL
+  residuals, not the BKG-based model itself). The median is robust to the wide wings
+  of the Galactic pointings' residuals, which shift the mean of an orbit by its share
+  of Galactic pointings.
 
 An orbit with no pointings has no entry at all; interpolation runs over orbit numbers,
 so such gaps simply widen the interpolation interval.
@@ -57,21 +59,25 @@ __all__ = ["background_pointings", "fit_background", "sigma_clip_orbits"]
 log = logging.getLogger(__name__)
 
 
-def background_pointings(table: PointingTable, *, crab_exclusion: float = 15.0
-                         ) -> NDArray[np.bool_]:
+def background_pointings(table: PointingTable, *, crab_exclusion: float = 15.0,
+                         settings: BackgroundSettings | None = None) -> NDArray[np.bool_]:
     """Pointings that trace the detector background: BKG sky, away from the Crab.
 
     Parameters
     ----------
     table : `PointingTable`
     crab_exclusion : float
-        Least angle from the Crab, deg. Default is 15.
+        Least angle from the Crab, deg. Default is 15; ignored when ``settings`` is given.
+    settings : `BackgroundSettings`, optional
+        Its Crab exclusion and point sources are used (`BackgroundSettings.source_free`).
 
     Returns
     -------
     mask : `numpy.ndarray` of bool, shape (n,)
     """
-    return is_background_sky(table.l, table.b) & (table.crab_offset >= crab_exclusion)
+    if settings is None:
+        settings = BackgroundSettings(crab_exclusion=crab_exclusion)
+    return is_background_sky(table.l, table.b) & settings.source_free(table)
 
 
 def fit_background(
@@ -97,18 +103,24 @@ def fit_background(
         of ``slope_bands`` or ``clip_band`` is not in the table.
     """
     settings = settings if settings is not None else BackgroundSettings()
-    mask = background_pointings(table, crab_exclusion=settings.crab_exclusion)
+    mask = background_pointings(table, settings=settings)
     model = _calibrate(table.orbit[mask], table.phase[mask], table.rate[mask],
                        table.bands, settings)
     if settings.clip_band is not None:
-        band = table.band_index(settings.clip_band)
-        crab_free = table.crab_offset >= settings.crab_exclusion
+        try:
+            band = table.band_index(settings.clip_band)
+        except ValueError:
+            raise ValueError(
+                f"clip_band: the residual clipping band {settings.clip_band.name} keV is not "
+                f"in the table's bands {list(table.band_names)}; set clip_band to one of "
+                "them (e.g. \"168-185\" for older tables) or to none") from None
+        crab_free = settings.source_free(table)
         prediction = model.evaluate(table.orbit[crab_free], table.phase[crab_free])
         residual = table.rate[crab_free, band] - prediction.rate[:, band]
         good = prediction.valid
         orbits, clipped, summary = sigma_clip_orbits(
             table.orbit[crab_free][good], residual[good], sigma=settings.clip_sigma,
-            max_iterations=settings.clip_max_iterations,
+            max_iterations=settings.clip_max_iterations, statistic=settings.clip_statistic,
         )
         model = OrbitBackgroundModel(
             **{**model.__dict__, "clipped": clipped,
@@ -120,9 +132,10 @@ def fit_background(
 
 
 def sigma_clip_orbits(
-    orbit: ArrayLike, residual: ArrayLike, *, sigma: float = 3.0, max_iterations: int = 50
+    orbit: ArrayLike, residual: ArrayLike, *, sigma: float = 3.0, max_iterations: int = 50,
+    statistic: str = "median",
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], dict[str, object]]:
-    """Iterative sigma clipping of the per-orbit mean residual (Appendix A).
+    """Iterative sigma clipping of the per-orbit residual light curve (Appendix A).
 
     Parameters
     ----------
@@ -134,6 +147,8 @@ def sigma_clip_orbits(
         Threshold in standard deviations. Default is 3.
     max_iterations : int
         Most passes. Default is 50.
+    statistic : {"median", "mean"}
+        Per-orbit average of the residuals. Default is ``"median"``.
 
     Returns
     -------
@@ -142,15 +157,20 @@ def sigma_clip_orbits(
     clipped : `numpy.ndarray` of int
         The clipped orbits.
     summary : dict
-        ``residual`` (per-orbit mean, same order as ``orbits``), final ``mean`` and
+        ``residual`` (per-orbit value, same order as ``orbits``), final ``mean`` and
         ``std`` of the kept orbits, ``iterations``.
     """
     orbit = np.asarray(orbit, dtype=np.int64)
     residual = np.asarray(residual, dtype=float)
+    if statistic not in ("median", "mean"):
+        raise ValueError(f"statistic: expected 'median' or 'mean', found {statistic!r}")
     orbits, inverse = np.unique(orbit, return_inverse=True)
     counts = np.bincount(inverse, minlength=orbits.size)
-    per_orbit = np.bincount(inverse, weights=residual, minlength=orbits.size) / np.maximum(
-        counts, 1)
+    if statistic == "mean":
+        per_orbit = np.bincount(inverse, weights=residual, minlength=orbits.size) / np.maximum(
+            counts, 1)
+    else:
+        per_orbit = _grouped_median(inverse, residual, counts)
     keep = np.ones(orbits.size, dtype=bool)
     iterations = 0
     mean = std = float("nan")
@@ -165,6 +185,17 @@ def sigma_clip_orbits(
         keep = new_keep
     return orbits, orbits[~keep], {"residual": per_orbit, "mean": mean, "std": std,
                                    "iterations": iterations}
+
+
+def _grouped_median(group: NDArray[np.int64], values: NDArray[np.float64],
+                    counts: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Median of ``values`` in each group ``0 .. len(counts) - 1`` (groups non-empty)."""
+    order = np.lexsort((values, group))
+    ordered = values[order]
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    low = start + (counts - 1) // 2
+    high = start + counts // 2
+    return 0.5 * (ordered[low] + ordered[high])
 
 
 def _calibrate(

@@ -7,11 +7,22 @@ symmetric, normalised to 1 on axis)::
              = R_b (theta_e - theta) / (theta_e - theta_b)      theta_b < theta <= theta_e
              = 0                                                theta > theta_e
 
-with the break ``theta_b = 4.5`` deg (edge of the 9 x 9 deg fully coded field) and the
-edge ``theta_e = 14.5`` deg (half width of the 29 x 29 deg partially coded field).
-``R_b = 0.92`` is chosen so that the effective solid angle
-``Omega = integral R dOmega`` is the 286 deg2 of Krivonos et al. (2012); the radial
-shape is this module's simplification of the square IBIS field of view.
+with the break ``theta_b = 4.5`` deg, the edge of the 9 x 9 deg fully coded field.
+Named shapes (`COLLIMATOR_SHAPES`, `collimator_response`), both with the effective solid
+angle ``Omega = integral R dOmega`` of 286 deg2 (Krivonos et al. 2012, [ISGRI]):
+
+- ``"flat"`` (default, [ISGRI] Appendix A-B as written): ``R = 1`` in the fully coded
+  field (``R_b = 1``: a fully coded source is fully seen, which is why Crab pointings
+  within 4.5 deg calibrate the on-axis rate), then linear to 0 at ``theta_e = 13.84``
+  deg, the radius that gives 286 deg2;
+- ``"tapered"``: 1 on axis, ``R_b = 0.92`` at the break, 0 at ``theta_e = 14.5`` deg
+  (half width of the 29 x 29 deg partially coded field), 285.7 deg2 (bayesbg's convention
+  before the flat shape).
+
+The radial shape is a simplification of the square IBIS field of view. Which shape is
+right is not settled by the paper's text; the pipeline measures with the default and
+re-runs the Crab calibration with an alternative (``collimator_alternative``) to measure
+the difference as a systematic error (docs/isgri.md, "Error model").
 
 A flux "per FOV" in mCrab is the count rate of a diffuse sky ``I`` (mCrab deg-2,
 on-axis equivalent) collected through the response, ``F = integral R I dOmega``.
@@ -24,30 +35,92 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import brentq
 from scipy.signal import fftconvolve
 
-__all__ = ["CollimatorResponse", "convolve_sky_map", "fit_profile_scale"]
+__all__ = [
+    "COLLIMATOR_SHAPES",
+    "DEFAULT_COLLIMATOR",
+    "EFFECTIVE_SOLID_ANGLE",
+    "CollimatorResponse",
+    "collimator_response",
+    "convolve_sky_map",
+    "edge_for_solid_angle",
+    "fit_profile_scale",
+]
 
 log = logging.getLogger(__name__)
+
+EFFECTIVE_SOLID_ANGLE = 286.0
+"""Effective solid angle of the IBIS field of view, deg2 (Krivonos et al. 2012)."""
+BREAK_ANGLE = 4.5
+"""Half width of the fully coded field, deg."""
+
+
+def _solid_angle(break_angle: float, edge_angle: float, response_at_break: float) -> float:
+    """``2 pi integral R(theta) sin(theta) dtheta`` in deg2 (trapezoid, 20,001 nodes)."""
+    theta = np.linspace(0.0, edge_angle, 20001)
+    inner = 1 - (1 - response_at_break) * theta / break_angle
+    outer = response_at_break * (edge_angle - theta) / (edge_angle - break_angle)
+    response = np.where(theta <= break_angle, inner, np.clip(outer, 0.0, None))
+    steradian = 2 * np.pi * np.trapezoid(response * np.sin(np.radians(theta)),
+                                         np.radians(theta))
+    return float(steradian * np.degrees(1.0) ** 2)
+
+
+def edge_for_solid_angle(omega: float = EFFECTIVE_SOLID_ANGLE, *,
+                         break_angle: float = BREAK_ANGLE,
+                         response_at_break: float = 1.0) -> float:
+    """The edge ``theta_e`` at which the response has effective solid angle ``omega``.
+
+    Parameters
+    ----------
+    omega : float
+        deg2. Default is 286.
+    break_angle : float
+        deg. Default is 4.5.
+    response_at_break : float
+        ``R_b``. Default is 1 (flat top).
+
+    Returns
+    -------
+    edge : float
+        deg.
+
+    Examples
+    --------
+    >>> round(edge_for_solid_angle(), 2)
+    13.84
+    """
+    low = break_angle * (1 + 1e-9)
+    if _solid_angle(break_angle, low, response_at_break) >= omega:
+        raise ValueError(f"omega: {omega} deg2 is reached inside the break angle "
+                         f"{break_angle} deg")
+    return float(brentq(lambda edge: _solid_angle(break_angle, edge, response_at_break)
+                        - omega, low, 90.0, xtol=1e-10))
 
 
 @dataclass(frozen=True)
 class CollimatorResponse:
     """Piecewise-linear collimator response (module docstring).
 
+    The defaults are the ``"flat"`` shape of [ISGRI]: 1 up to 4.5 deg, 0 at 13.84 deg,
+    286 deg2.
+
     Parameters
     ----------
     break_angle : float
         ``theta_b``, deg. Default is 4.5.
     edge_angle : float
-        ``theta_e``, where the response reaches 0, deg. Default is 14.5.
+        ``theta_e``, where the response reaches 0, deg. Default is the 13.84 deg that
+        gives 286 deg2 with a flat top (`edge_for_solid_angle`).
     response_at_break : float
-        ``R_b`` in (0, 1]. Default is 0.92.
+        ``R_b`` in (0, 1]. Default is 1 (flat in the fully coded field).
     """
 
-    break_angle: float = 4.5
-    edge_angle: float = 14.5
-    response_at_break: float = 0.92
+    break_angle: float = BREAK_ANGLE
+    edge_angle: float = edge_for_solid_angle()
+    response_at_break: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.break_angle < self.edge_angle <= 90:
@@ -86,10 +159,7 @@ class CollimatorResponse:
         omega : float
             deg2.
         """
-        theta = np.linspace(0.0, self.edge_angle, 20001)
-        integrand = self(theta) * np.sin(np.radians(theta))
-        steradian = 2 * np.pi * np.trapezoid(integrand, np.radians(theta))
-        return float(steradian * np.degrees(1.0) ** 2)
+        return _solid_angle(self.break_angle, self.edge_angle, self.response_at_break)
 
     def solid_angle_on_grid(self, *, step: float = 0.05) -> float:
         """Effective solid angle summed over a (l, b) pixel grid around (0, 0), deg2.
@@ -131,6 +201,34 @@ class CollimatorResponse:
         offsets = np.arange(-m, m + 1) * step
         dx, dy = np.meshgrid(offsets, offsets, indexing="ij")
         return self(np.hypot(dx, dy)) * step**2
+
+
+COLLIMATOR_SHAPES: dict[str, CollimatorResponse] = {
+    "flat": CollimatorResponse(),
+    "tapered": CollimatorResponse(BREAK_ANGLE, 14.5, 0.92),
+}
+"""Named collimator shapes (module docstring): ``"flat"`` ([ISGRI], the default) and
+``"tapered"``."""
+DEFAULT_COLLIMATOR = "flat"
+"""Name of the default shape."""
+
+
+def collimator_response(name: str = DEFAULT_COLLIMATOR) -> CollimatorResponse:
+    """A named collimator shape.
+
+    Parameters
+    ----------
+    name : str
+        A key of `COLLIMATOR_SHAPES`. Default is ``"flat"``.
+
+    Returns
+    -------
+    response : `CollimatorResponse`
+    """
+    if name not in COLLIMATOR_SHAPES:
+        raise ValueError(f"collimator: expected one of {sorted(COLLIMATOR_SHAPES)}, found "
+                         f"{name!r}")
+    return COLLIMATOR_SHAPES[name]
 
 
 def convolve_sky_map(

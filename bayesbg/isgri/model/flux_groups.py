@@ -164,7 +164,9 @@ class FluxGroups:
         centre, scale, low, high = (x[index] for x in self._robust())
         core_low = max(centre - self.core_half_range * scale, low)
         core_high = min(centre + self.core_half_range * scale, high)
-        n_core = max(int(np.ceil((core_high - core_low) / (self.bin_width * scale))), 1)
+        # the number of core bins must not hang on rounding (12 s / 0.2 s = 60 +- 1e-15):
+        # the binning then scales with the data, and so does the fitted mu
+        n_core = max(int(np.ceil((core_high - core_low) / (self.bin_width * scale) - 1e-9)), 1)
         parts = [np.linspace(core_low, core_high, n_core + 1)]
         if low < core_low:
             parts.insert(0, np.linspace(low, core_low, self.wing_bins + 1)[:-1])

@@ -37,6 +37,7 @@ from bayesbg.isgri.model.histogram_estimate import gaussian_histogram_estimate
 __all__ = [
     "MixtureEstimate",
     "bin_log_probability",
+    "bin_log_probability_gradient",
     "bin_probability",
     "bin_scores",
     "fit_mixture_ml",
@@ -78,6 +79,51 @@ def bin_log_probability(edges: NDArray[np.float64], theta: NDArray[np.float64]
     weight = (1.0 - theta[2] - theta[3], theta[2], theta[3])
     return np.log(np.maximum(bin_probability(edges[:-1], edges[1:], theta[0], theta[1],
                                              weight, edges[0], edges[-1]), 1e-300))
+
+
+def bin_log_probability_gradient(edges: NDArray[np.float64], theta: NDArray[np.float64]
+                              ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``log P_j`` and its derivatives by (mu, sigma) and by the two wing logits.
+
+    With ``P = w_c C + w_lo B / (mu - r_min) + w_hi A / (r_max - mu)`` (`bin_probability`)
+    and the weights a softmax of ``(0, x_lo, x_hi)``, ``d P / d x_m = w_m (Q_m - P)`` for
+    the wing terms ``Q``; the analytic gradient of `fit_mixture_ml`'s objective.
+
+    Parameters
+    ----------
+    edges : `numpy.ndarray`, shape (n_bin + 1,)
+        Bin edges, mCrab; the first and last are ``r_min`` and ``r_max``.
+    theta : `numpy.ndarray`, shape (4,)
+        ``(mu, sigma, w_lo, w_hi)``.
+
+    Returns
+    -------
+    log_probability : `numpy.ndarray`, shape (n_bin,)
+    gradient : `numpy.ndarray`, shape (n_bin, 4)
+        By ``mu``, ``sigma`` (per mCrab) and the logits of ``w_lo``, ``w_hi``.
+    """
+    mu, sigma, w_low, w_high = theta
+    w_core = 1.0 - w_low - w_high
+    lower, upper = edges[:-1], edges[1:]
+    r_min, r_max = edges[0], edges[-1]
+    z_low, z_up = (lower - mu) / sigma, (upper - mu) / sigma
+    core = special.ndtr(z_up) - special.ndtr(z_low)
+    pdf_low, pdf_up = np.exp(-0.5 * z_low**2), np.exp(-0.5 * z_up**2)
+    pdf_low, pdf_up = pdf_low / np.sqrt(2 * np.pi), pdf_up / np.sqrt(2 * np.pi)
+    below = np.maximum(np.minimum(upper, mu) - lower, 0.0)
+    above = np.maximum(upper - np.maximum(lower, mu), 0.0)
+    q_low, q_high = below / (mu - r_min), above / (r_max - mu)
+    probability = w_core * core + w_low * q_low + w_high * q_high
+    inside = ((lower < mu) & (mu < upper)).astype(float)
+    d_mu = (w_core * -(pdf_up - pdf_low) / sigma
+            + w_low * (inside / (mu - r_min) - below / (mu - r_min) ** 2)
+            + w_high * (-inside / (r_max - mu) + above / (r_max - mu) ** 2))
+    d_sigma = w_core * -(z_up * pdf_up - z_low * pdf_low) / sigma
+    safe = np.maximum(probability, 1e-300)
+    gradient = np.stack([d_mu, d_sigma, w_low * (q_low - probability),
+                         w_high * (q_high - probability)], axis=1) / safe[:, None]
+    gradient[probability <= 1e-300] = 0.0
+    return np.log(safe), gradient
 
 
 def bin_scores(edges: NDArray[np.float64], theta: NDArray[np.float64],
@@ -141,7 +187,8 @@ class MixtureEstimate:
     n: int
 
 
-def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
+def fit_mixture_ml(values: ArrayLike, *, start: MixtureEstimate | None = None,
+                   errors: bool = True, **binning: Any) -> MixtureEstimate:
     """Maximum-likelihood fit of the Gaussian-plus-flat-wings mixture, binned likelihood.
 
     The same likelihood as ``isgri_flux_mixture.stan`` (bins of `FluxGroups`), maximised
@@ -155,6 +202,12 @@ def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
     ----------
     values : array_like
         Residual fluxes of one group, mCrab (at least 5).
+    start : `MixtureEstimate`, optional
+        Starting point (e.g. the fit of nearly the same values); default the histogram
+        fit of the values.
+    errors : bool
+        Compute the errors (numerical Hessian and score variance). Default is True;
+        False leaves ``error`` and ``model_error`` NaN (faster).
     **binning
         ``bin_width``, ``core_half_range``, ``wing_bins`` of `FluxGroups`.
 
@@ -164,11 +217,18 @@ def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
     """
     groups = FluxGroups.from_mapping({"group": values}, **binning)
     edges, counts = groups.bins("group")
-    start = gaussian_histogram_estimate(groups.flux, wings=True)
     low, high = edges[0], edges[-1]
-
-    mu0 = float(np.clip(start.mu, low + 1e-6 * (high - low), high - 1e-6 * (high - low)))
-    sigma0 = max(start.sigma, 1e-9)
+    if start is None:
+        histogram = gaussian_histogram_estimate(groups.flux, wings=True)
+        mu0, sigma0 = histogram.mu, histogram.sigma
+        logits = (np.log(0.05), np.log(0.05))
+    else:
+        mu0, sigma0 = start.mu, start.sigma
+        core = max(1.0 - start.weight_low - start.weight_high, 1e-3)
+        logits = (np.log(max(start.weight_low, 1e-4) / core),
+                  np.log(max(start.weight_high, 1e-4) / core))
+    mu0 = float(np.clip(mu0, low + 1e-6 * (high - low), high - 1e-6 * (high - low)))
+    sigma0 = max(sigma0, 1e-9)
     total = float(counts.sum())
 
     def to_theta(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -183,13 +243,30 @@ def fit_mixture_ml(values: ArrayLike, **binning: Any) -> MixtureEstimate:
         # per pointing: of order 1, all coordinates of order 1, as BFGS likes it
         return -float(counts @ bin_log_probability(edges, theta)) / total
 
-    x0 = np.array([0.0, 0.0, np.log(0.05), np.log(0.05)])
-    best = optimize.minimize(objective, x0, method="BFGS", options={"gtol": 1e-7})
+    def objective_and_gradient(x: NDArray[np.float64]
+                               ) -> tuple[float, NDArray[np.float64]]:
+        theta = to_theta(x)
+        if not low < theta[0] < high:
+            return np.inf, np.zeros(4)
+        log_p, gradient = bin_log_probability_gradient(edges, theta)
+        # chain rule to x: d mu / d x0 = sigma0, d sigma / d x1 = sigma; the softmax
+        # weights give d P / d x_m = w_m (Q_m - P), already in gradient[:, 2:]
+        gradient = gradient * np.array([sigma0, theta[1], 1.0, 1.0])
+        return -float(counts @ log_p) / total, -(counts @ gradient) / total
+
+    x0 = np.array([0.0, 0.0, *logits])
+    best = optimize.minimize(objective_and_gradient, x0, jac=True, method="BFGS",
+                             options={"gtol": 1e-7})
     if not best.success and best.fun >= objective(x0):  # no progress: simplex, then BFGS
         best = optimize.minimize(objective, best.x, method="Nelder-Mead",
                                  options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000})
-        best = optimize.minimize(objective, best.x, method="BFGS", options={"gtol": 1e-7})
+        best = optimize.minimize(objective_and_gradient, best.x, jac=True, method="BFGS",
+                                 options={"gtol": 1e-7})
     theta = to_theta(best.x)
+    if not errors:
+        return MixtureEstimate(float(theta[0]), float(theta[1]), float(theta[2]),
+                               float(theta[3]), float("nan"), float("nan"),
+                               int(groups.flux.size))
     scale = np.array([theta[1] / np.sqrt(counts.sum()), theta[1] * 1e-2, 1e-4, 1e-4])
     theta[2:] = np.clip(theta[2:], 2e-4, None)
     score = bin_scores(edges, theta, scale * 1e-1)
