@@ -134,6 +134,8 @@ COSI_FLOORS = {
     "bayesbg.cosi.scan": 7,
     "bayesbg.cosi.imaging": 7,
     "bayesbg.cosi.pointsource": 7,
+    "bayesbg.cosi.skymodels": 7,
+    "bayesbg.cosi.results": 8,
     "bayesbg.cosi.cli": 8,
     "bayesbg.cosi": 9,
 }

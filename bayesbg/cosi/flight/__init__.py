@@ -51,7 +51,7 @@ from bayesbg.cosi.flight.geometry import (
     FlightTemplateBuilder,
     load_flight_geometry,
 )
-from bayesbg.cosi.flight.simulate import TRACERS, simulate_flight, truth_to_json
+from bayesbg.cosi.flight.simulate import TRACERS, read_truth, simulate_flight, truth_to_json
 from bayesbg.cosi.flight.sky import (
     DISK_SIGMA_L,
     THICK_DISK_SIGMA_B,
@@ -92,6 +92,7 @@ __all__ = [
     "load_flight_geometry",
     "point_source",
     "point_source_agreement",
+    "read_truth",
     "rebin_piecewise",
     "simulate_flight",
     "thick_disk",

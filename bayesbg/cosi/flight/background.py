@@ -7,11 +7,14 @@ measured counts, so several bands keep the flight's spectrum.
 
 Time profile (:func:`background_rate`, counts per time bin summed over the bands)::
 
-    rate[t] = level * T[t] * (1 + drift sin(2 pi t / drift_period)) * J[t]
+    rate[t] = level * (T_min + d_k(t) (T[t] - T_min)) * (1 + drift sin(2 pi t / P)) * J[t]
 
-with ``T`` the flight's rate tracer (``tracer.npz``, the day repeated), a slow drift the
-tracer misses, and ``J`` a product of step changes ("time nodes") at a few change
-points, which no tracer sees; ``level`` makes the mean rate ``mean_rate``. The default
+with ``T`` the flight's rate tracer (``tracer.npz``, the day repeated) and ``T_min`` its
+quiet level; ``d_k`` the depth of day ``k``'s excess over the quiet level (uniform in
+``1 +- night_variation``: the 2016 nights differed, the one repeated day of
+``tracer.npz`` cannot know it); a slow drift of period ``P`` the tracer misses too; and
+``J`` a product of step changes ("time nodes") at a few change points, which no tracer
+sees. ``level`` makes the mean rate ``mean_rate``. The default
 mean rate spreads the file's counts in the bands over the 603 hours of [COSI-511]
 (581 counts per hour at 506-516 keV; about 100 times the sky counts of a 1e-3
 ph cm-2 s-1 bulge, the paper's order of magnitude).
@@ -84,12 +87,15 @@ class BackgroundRate:
         Time bins where a step starts (a time node), sorted.
     factors : `numpy.ndarray`
         The step factor at each change point.
+    day_depth : `numpy.ndarray`
+        The depth factor of each day's excess over the quiet level.
     """
 
     rate: NDArray[np.float64]
     tracked: NDArray[np.float64]
     change_points: NDArray[np.int64]
     factors: NDArray[np.float64]
+    day_depth: NDArray[np.float64]
 
 
 def background_rate(
@@ -99,6 +105,7 @@ def background_rate(
     mean_rate: float,
     drift: float = 0.15,
     drift_period: float = 103.0,
+    night_variation: float = 0.3,
     n_change_points: int = 3,
     change_points: ArrayLike | None = None,
     factors: ArrayLike | None = None,
@@ -111,13 +118,16 @@ def background_rate(
     geometry : `FlightGeometry`
         Its ``tracer`` is ``T``.
     rng : `numpy.random.Generator`
-        Draws the change points and factors not given.
+        Draws the change points and factors not given, then the day depths.
     mean_rate : float
         Mean background counts per time bin, all bands.
     drift : float
         Relative amplitude of the slow drift. Default is 0.15.
     drift_period : float
         Its period, time bins. Default is 103.
+    night_variation : float
+        Half-width of the uniform spread of each day's excess over the quiet level.
+        Default is 0.3.
     n_change_points : int
         Steps drawn when ``change_points`` is not given: at distinct bins at least
         ``n_time // 20`` from either end, each up or down by a factor drawn uniformly from
@@ -136,6 +146,9 @@ def background_rate(
         raise ValueError(f"mean_rate: expected positive counts per time bin, found {mean_rate!r}")
     if not 0 <= drift < 1:
         raise ValueError(f"drift: expected a relative amplitude in [0, 1), found {drift!r}")
+    if not 0 <= night_variation < 1:
+        raise ValueError(f"night_variation: expected a value in [0, 1), found "
+                         f"{night_variation!r}")
     if change_points is None:
         margin = max(1, n_time // 20)
         candidates = np.arange(margin, n_time - margin)
@@ -153,11 +166,17 @@ def background_rate(
                 np.any(np.diff(nodes) <= 0) or np.any(steps <= 0):
             raise ValueError("change_points, factors: expected increasing bins in "
                              "[1, n_time) and positive factors of the same length")
+    n_days = -(-n_time // geometry.period)
+    depth = rng.uniform(1.0 - night_variation, 1.0 + night_variation, n_days)
+    day = np.arange(n_time) // geometry.period
+    quiet = float(geometry.tracer.min())
     hours = np.arange(n_time, dtype=np.float64)
-    tracked = geometry.tracer * (1.0 + drift * np.sin(2.0 * np.pi * hours / drift_period))
+    tracked = (quiet + depth[day] * (geometry.tracer - quiet)) * \
+        (1.0 + drift * np.sin(2.0 * np.pi * hours / drift_period))
     untracked = np.ones(n_time)
     for node, factor in zip(nodes, steps, strict=True):
         untracked[node:] *= factor
     level = mean_rate / float(np.mean(tracked * untracked))
     return BackgroundRate(rate=level * tracked * untracked, tracked=level * tracked,
-                          change_points=nodes.astype(np.int64), factors=steps)
+                          change_points=nodes.astype(np.int64), factors=steps,
+                          day_depth=depth)

@@ -257,6 +257,18 @@ class FlightGeometry:
             cache[band] = cut
         return cache[band]
 
+    def full_pointing(self) -> Pointing:
+        """The pointing of all ``n_time`` bins: the first day's sub-pointings repeated."""
+        day = self.pointing
+        n_days = -(-self.n_time // self.period)
+        shift = np.repeat(np.arange(n_days) * self.period, day.n_step)
+        time_bin = np.tile(day.time_bin, n_days) + shift
+        keep = time_bin < self.n_time
+        return Pointing(rotation=np.tile(day.rotation, (n_days, 1, 1))[keep],
+                        altitude=np.tile(day.altitude, n_days)[keep],
+                        live_time=np.tile(day.live_time, n_days)[keep],
+                        time_bin=time_bin[keep])
+
     def day_exposure(self, component: SkyComponent) -> NDArray[np.float64]:
         """Exposure ``W[s, t]`` of a component over the first day, cm2 s per unit flux.
 

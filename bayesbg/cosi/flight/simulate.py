@@ -8,9 +8,9 @@ carries three tracers, as [COSI-511] 3.3.3:
 
 - ``photo_event_rate``: photo events in the bands, counts s-1, a Poisson draw of
   ``photo_ratio`` (10, [COSI-511]) times the background rate *without* the change points
-  (it follows the tracer and the drift, misses the steps);
+  (it follows the day-to-day depths and the drift, misses the steps);
 - ``flight_tracer``: the flight's measured rate tracer (``tracer.npz``, the day repeated;
-  misses the drift and the steps);
+  misses the day-to-day depths, the drift and the steps);
 - ``inverse_altitude``: 1 / altitude, km-1.
 
 The background response of the dataset is the measured one (the truth: a fit's
@@ -22,8 +22,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
@@ -33,7 +35,7 @@ from bayesbg.cosi.flight.background import background_rate
 from bayesbg.cosi.flight.geometry import FlightGeometry
 from bayesbg.cosi.flight.sky import SkyComponent
 
-__all__ = ["TRACERS", "simulate_flight", "truth_to_json"]
+__all__ = ["TRACERS", "read_truth", "simulate_flight", "truth_to_json"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ def simulate_flight(
     extra_templates: Mapping[str, Any] | None = None,
     photo_ratio: float = 10.0,
     drift: float = 0.15,
+    night_variation: float = 0.3,
     n_change_points: int = 3,
     change_points: ArrayLike | None = None,
     factors: ArrayLike | None = None,
@@ -79,7 +82,7 @@ def simulate_flight(
         More templates stored in the dataset (e.g. models to compare).
     photo_ratio : float
         Photo events per background Compton event. Default is 10.
-    drift, n_change_points, change_points, factors
+    drift, night_variation, n_change_points, change_points, factors
         Of :func:`bayesbg.cosi.flight.background_rate`.
 
     Returns
@@ -91,7 +94,7 @@ def simulate_flight(
         ``flux`` (name -> total ph cm-2 s-1), ``band_flux`` (name -> per band),
         ``components`` (their fields), ``sky_counts`` and ``background_counts`` per time
         bin (expected), ``change_points``, ``factors``, ``mean_background_rate``,
-        ``photo_ratio``, ``drift``.
+        ``day_depth``, ``photo_ratio``, ``drift``, ``night_variation``.
     """
     generator = np.random.default_rng(rng)
     response = np.asarray(background_response, dtype=np.float64)
@@ -126,6 +129,7 @@ def simulate_flight(
                              f"{(geometry.n_time, geometry.n_data_bin)}")
 
     rate = background_rate(geometry, generator, mean_rate=mean_background_rate, drift=drift,
+                           night_variation=night_variation,
                            n_change_points=n_change_points, change_points=change_points,
                            factors=factors)
     sky_templates = {name: sparse.csr_array(made[name]) for name in names}
@@ -160,9 +164,11 @@ def simulate_flight(
         "background_counts": rate.rate,
         "change_points": rate.change_points,
         "factors": rate.factors,
+        "day_depth": rate.day_depth,
         "mean_background_rate": float(mean_background_rate),
         "photo_ratio": float(photo_ratio),
         "drift": float(drift),
+        "night_variation": float(night_variation),
     }
     log.info("flight-like simulation: %d x %d bins, %d populated; %.0f sky and %.0f "
              "background counts expected", geometry.n_time, geometry.n_data_bin,
@@ -183,3 +189,34 @@ def truth_to_json(truth: Mapping[str, Any]) -> str:
             return [plain(v) for v in value]
         return value
     return json.dumps(plain(truth), sort_keys=True)
+
+
+def read_truth(path: str | Path) -> dict[str, Any] | None:
+    """The injected truth a flight-like dataset file carries (global attribute ``truth``).
+
+    Returns
+    -------
+    truth : dict or None
+        As :func:`simulate_flight` returns it (arrays as lists); None if the file has no
+        truth (real data).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"dataset {path} does not exist")
+    try:
+        with h5py.File(path, "r") as handle:
+            text = handle.attrs.get("truth")
+    except OSError as error:
+        raise ValueError(f"{path}: not a readable netCDF4/HDF5 file ({error})") from None
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode()
+    try:
+        return json.loads(str(text))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: attribute truth is not JSON ({error})") from None
