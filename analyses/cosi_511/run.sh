@@ -25,20 +25,22 @@ repo="$(cd "$here/../.." && pwd)"
 bayesbg="${BAYESBG:-bayesbg}"
 python="${PYTHON:-$(dirname "$(command -v "$bayesbg")")/python}"
 if [[ "${QUICK:-0}" == "1" ]]; then
-    size=quick
-    design=(--hours 96 --change-points 30 60 --factors 1.15 0.87)
+    size=quick   # 12 sub-pointings per hour, scans on threads of one process
+    design=(--hours 96 --substeps 12 --change-points 30 60 --factors 1.15 0.87)
+    scan=(--workers 2 --threads)
 else
     size=full
     design=(--hours 603 --change-points 150 300 450 --factors 1.15 0.87 1.12)
+    scan=(--workers 2)
 fi
 config="$here/$size"
 data="$config/runs/data"
 start=$SECONDS
 "$python" "$repo/data_prep/cosi/flight_data.py" "${design[@]}" --output-dir "$data" --overwrite
 "$python" "$repo/data_prep/cosi/megalib_point_source.py" --output-dir "$data" --overwrite
-"$bayesbg" cosi scan-background "$config/cosi.toml" --workers 2 --overwrite
+"$bayesbg" cosi scan-background "$config/cosi.toml" "${scan[@]}" --overwrite
 "$bayesbg" cosi fit "$config/cosi.toml" --overwrite
-"$bayesbg" cosi scan-template "$config/cosi.toml" --workers 2 --overwrite
+"$bayesbg" cosi scan-template "$config/cosi.toml" "${scan[@]}" --overwrite
 "$bayesbg" cosi sky-models "$config/cosi.toml" --overwrite
 "$bayesbg" cosi deconvolve "$config/deconvolve.toml" --overwrite
 "$bayesbg" runs "$config/runs"

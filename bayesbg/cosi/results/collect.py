@@ -92,13 +92,15 @@ def collect_results(config: ResultsConfig) -> dict[str, Any]:
     -------
     results : dict
         ``runs`` (step -> run directory), ``data``, ``truth``, ``background``,
-        ``bulge_fit``, ``width``, ``sky_models``, ``image``, ``megalib``, ``checks``.
+        ``bulge_fit`` (None without the fit's run directory), ``width``, ``sky_models``,
+        ``image``, ``megalib``, ``checks``.
     """
     models_config = config.sky_models
     fit_config = models_config.fit
     assert fit_config.from_scan is not None
-    runs: dict[str, Path] = {"background scan": fit_config.from_scan,
-                             "bulge fit": config.fit_run_dir}
+    runs: dict[str, Path] = {"background scan": fit_config.from_scan}
+    if (config.fit_run_dir / "summary.json").is_file():  # optional: the bulge at 10 deg
+        runs["bulge fit"] = config.fit_run_dir
     if models_config.width_scan is not None:
         runs["width scan"] = models_config.width_scan
     assert models_config.run_dir is not None
@@ -145,9 +147,10 @@ def collect_results(config: ResultsConfig) -> dict[str, Any]:
         "truth": truth,
         "background": {"selected": selected, "nodes": nodes,
                        "table": background["tables"][0]},
-        "bulge_fit": {"parameters": summaries["bulge fit"].get("parameters"),
-                      "diagnostics_passed": summaries["bulge fit"]["diagnostics"]["passed"],
-                      "predictive_checks": summaries["bulge fit"].get("predictive_checks")},
+        "bulge_fit": None if "bulge fit" not in summaries else {
+            "parameters": summaries["bulge fit"].get("parameters"),
+            "diagnostics_passed": summaries["bulge fit"]["diagnostics"]["passed"],
+            "predictive_checks": summaries["bulge fit"].get("predictive_checks")},
         "width": width,
         "sky_models": {"chosen": sky["chosen_model"], "choice_rule": sky["choice_rule"],
                        "table3": sky["table3"], "models": sky["models"],

@@ -318,7 +318,7 @@ def width_interval(
                          f"found {widths.tolist()}")
     profile = 2.0 * (values.max() - values)
     spline = CubicSpline(widths, profile)
-    fine = np.arange(widths[0], widths[-1] + 0.5 * step, step)
+    fine = np.linspace(widths[0], widths[-1], int(round((widths[-1] - widths[0]) / step)) + 1)
     curve = spline(fine)
     best_index = int(np.argmin(curve))
     best = float(fine[best_index])

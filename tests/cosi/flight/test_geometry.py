@@ -95,3 +95,11 @@ def test_several_bands(flight_inputs, two_days):
     with pytest.raises(ValueError, match="band"):
         geometry.band_template(point_source(0.0, 0.0), 3)
     assert geometry.band_energy(0) == 496.5
+
+
+def test_full_pointing_repeats_the_day(two_days):
+    pointing = two_days.full_pointing()
+    day = two_days.pointing
+    assert pointing.n_step == 2 * day.n_step and pointing.n_time == 48
+    np.testing.assert_array_equal(pointing.rotation[day.n_step:], day.rotation)
+    np.testing.assert_array_equal(pointing.time_bin[day.n_step:], day.time_bin + 24)
