@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.bayesbg-installed
 
-.PHONY: demo test test-slow lint setup doctor bench clean
+.PHONY: demo test test-slow lint docs setup doctor bench clean
 
 demo: setup
 	$(PY) -m bayesbg demo --overwrite
@@ -19,7 +19,13 @@ test-slow: setup
 	$(PY) -m pytest -m slow
 
 lint: $(INSTALLED)
-	$(VENV)/bin/ruff check bayesbg tests benchmarks
+	$(VENV)/bin/ruff check bayesbg tests benchmarks analyses data_prep
+
+# The documentation site (Sphinx, numpydoc, MyST): docs/_build/html/index.html.
+# Warnings are errors; the API reference is generated from the docstrings.
+docs: $(INSTALLED)
+	rm -rf docs/_build docs/generated
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 # CmdStan (built once into ~/.cache/bayesbg), then the package's Stan models
 # (compiled once into the model cache).
@@ -42,4 +48,4 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache docs/_build docs/generated

@@ -18,7 +18,7 @@ from typing import Any
 
 from bayesbg import __version__
 from bayesbg.config.seeds import seed_argument
-from bayesbg.logs import start_session_log
+from bayesbg.logs import LibraryChatterFilter, start_session_log
 
 __all__ = ["build_parser", "main"]
 
@@ -240,6 +240,8 @@ def _configure_logging(level: str) -> None:
     console = logging.StreamHandler()
     console.setLevel(getattr(logging, level))
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if level != "DEBUG":
+        console.addFilter(LibraryChatterFilter())
     root = logging.getLogger()
     for handler in list(root.handlers):
         if type(handler) is logging.StreamHandler:

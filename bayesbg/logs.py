@@ -12,6 +12,8 @@ the meantime receives as ``bayesbg.log``.
 - :func:`library_chatter_to_log` is the context the run layer wraps around cmdstanpy
   calls: cmdstanpy's own console handler is raised to ERROR and its records are copied
   into the session log;
+- :class:`LibraryChatterFilter` keeps the libraries' records below ERROR off a console
+  handler (the command line installs it on its console);
 - :func:`quiet_library_loggers` does the same, for good, for a worker process.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 __all__ = [
     "LIBRARY_LOGGERS",
+    "LibraryChatterFilter",
     "SessionLogHandler",
     "library_chatter_to_log",
     "quiet_library_loggers",
@@ -134,13 +137,33 @@ def library_chatter_to_log(names: Sequence[str] = ("cmdstanpy",)) -> Iterator[No
 
 
 def quiet_library_loggers(names: Sequence[str] = LIBRARY_LOGGERS) -> None:
-    """Silence the named libraries' console output below ERROR, for good.
+    """For a process that only computes (a Dask worker): the named libraries print errors only.
 
-    For processes that only compute (Dask workers): their console is the user's.
+    Each named logger gets one console handler at ERROR and stops propagating, so that a
+    library which adds its own INFO handler when it finds none (cmdstanpy does) finds
+    this one; existing console handlers are raised to ERROR.
     """
     for name in names:
         logger = logging.getLogger(name)
-        for handler in _console_handlers(logger):
+        consoles = _console_handlers(logger)
+        for handler in consoles:
             handler.setLevel(max(handler.level, logging.ERROR))
-        if not logger.handlers:
-            logger.setLevel(max(logger.getEffectiveLevel(), logging.ERROR))
+        if not consoles:
+            handler = logging.StreamHandler()
+            handler.setLevel(logging.ERROR)
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            logger.addHandler(handler)
+        logger.propagate = False
+
+
+class LibraryChatterFilter(logging.Filter):
+    """For console handlers: drop records of `LIBRARY_LOGGERS` below ERROR.
+
+    The session log, which has no such filter, keeps them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        name = record.name
+        return not any(name == lib or name.startswith(lib + ".") for lib in LIBRARY_LOGGERS)

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from bayesbg.atomic import atomic_file, write_text_atomic
+from bayesbg.parallel import dask_client
 
 __all__ = [
     "PosteriorDraws",
@@ -359,7 +360,7 @@ def run_sbc(
     ValueError
         On invalid counts, or if every replication failed.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
     from tqdm.auto import tqdm
 
     if not isinstance(model, SbcModel):
@@ -374,18 +375,8 @@ def run_sbc(
     if show_progress is None:
         show_progress = sys.stderr.isatty()
     start = time.perf_counter()
-    own_client = not hasattr(scheduler, "submit")
-    cluster = None
-    if own_client and scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    elif own_client:
-        client = Client(scheduler)
-    else:
-        client = scheduler
     replications: list[SbcReplication] = []
-    try:
+    with dask_client(scheduler, workers=workers) as client:
         shared = client.scatter(model, broadcast=True)
         futures = [client.submit(sbc_replication, shared, index=i, seed=child,
                                  n_rank_draws=n_rank_draws, pure=False,
@@ -396,11 +387,6 @@ def run_sbc(
             for future in as_completed(futures):
                 replications.append(future.result())
                 bar.update(1)
-    finally:
-        if own_client:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     replications.sort(key=lambda r: r.index)
     ok = [r for r in replications if not r.error]
     failures = tuple(f"{r.index}: {r.error}" for r in replications if r.error)

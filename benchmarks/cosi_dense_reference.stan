@@ -1,6 +1,6 @@
 // Dense reference of stan_models/cosi_template_fit.stan, written as older analyses wrote
 // it: a loop over every (time, data-space) bin, populated or not. The yardstick for the
-// fast program (same log density, DOMAIN.md section 1).
+// fast program (same log density, docs/equations.md section 1).
 //   d[t, c] ~ Poisson(sum_k F[k] S[k, t, c] + A[time_block[t]] Bg[t, c])
 data {
   int<lower=1> T; // time bins

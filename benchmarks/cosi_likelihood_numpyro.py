@@ -1,6 +1,6 @@
 """The COSI template fit written in numpyro (JAX, CPU, float64), for benchmarks/cosi_likelihood.py.
 
-The same posterior as ``stan_models/cosi_template_fit.stan`` (DOMAIN.md section 1):
+The same posterior as ``stan_models/cosi_template_fit.stan`` (docs/equations.md section 1):
 
     log L = sum_{d > 0} d log m - sum_k F_k sum(S_k) - sum_b A_b N_b  (+ constant)
     m_i = sum_k F_k S_ik + A_b(i) Bg_i   (populated bins only)

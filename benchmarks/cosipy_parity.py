@@ -1,7 +1,7 @@
 """Parity with cosipy: the Band point-source fit on cosipy's spectral-fit test files.
 
-Files (``--data-dir``, default ``<repo>/../shared/data/cosi/cosipy-test`` or
-``$BAYESBG_COSI_DATA/cosipy-test``): ``test_spectral_fit_data.h5``,
+Files (``--data-dir``, default ``cosipy-test`` in
+`bayesbg.cosi.io.sample_data_dir`): ``test_spectral_fit_data.h5``,
 ``test_spectral_fit_background.h5``, ``test_full_detector_response.h5``,
 ``20280301_2s.ori``, ``test_spectral_fit.yaml``; source at (l, b) = (50, -45) deg, Band
 spectrum with K at a 500 keV pivot, free background normalisation.

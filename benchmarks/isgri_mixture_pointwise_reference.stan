@@ -1,5 +1,5 @@
 // Per-pointing reference of stan_models/isgri_flux_mixture.stan (the program before the
-// likelihood was binned): the same mixture, DOMAIN.md section 3,
+// likelihood was binned): the same mixture, docs/equations.md section 3,
 //   p(r) = w_core Normal(r | mu, sigma) + w_lo Uniform(r | r_min, mu)
 //          + w_hi Uniform(r | mu, r_max),
 // evaluated at every pointing. The yardstick of benchmarks/isgri_pipeline.py.

@@ -1,4 +1,4 @@
-// COSI binned template fit at scale, DOMAIN.md section 1:
+// COSI binned template fit at scale, docs/equations.md section 1:
 //   d[t, c] ~ Poisson(m[t, c]),  m = sum_k F[k] S[k, t, c] + A[block(t)] Bg[t, c]
 //   log L = sum_{d > 0} d log m - sum_k F[k] sum(S[k]) - sum_b A[b] sum_{t in b, c} Bg
 //           - sum_{d > 0} log d!

@@ -1,4 +1,4 @@
-// Flux per IBIS field of view from the residual fluxes of the pointings, DOMAIN.md 3:
+// Flux per IBIS field of view from the residual fluxes of the pointings, docs/equations.md section 3:
 //   p(r) = w_core Normal(r | mu, sigma) + w_lo Uniform(r | r_min, mu)
 //          + w_hi Uniform(r | mu, r_max)
 // fitted independently for G groups (region x band) in one program. The residual fluxes

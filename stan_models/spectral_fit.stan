@@ -1,4 +1,4 @@
-// Spectral fit in Crab units, DOMAIN.md section 4 ([ISGRI] 4.3, [COSI-PS] 5):
+// Spectral fit in Crab units, docs/equations.md section 4 ([ISGRI] 4.3, [COSI-PS] 5):
 //   model_mcrab[j] = C[d(j)] * sum_k 1000 * F_k * ratio_k[j] / crab[j]
 //   ratio_k[j] = photon flux of component k in band j per keV cm-2 s-1 of its energy
 //                flux in the flux band (default 30-80 keV, XSPEC's cflux)

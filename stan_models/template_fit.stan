@@ -1,4 +1,4 @@
-// Binned Poisson template fit, DOMAIN.md section 1: m = S' F + A[block] .* Bg
+// Binned Poisson template fit, docs/equations.md section 1: m = S' F + A[block] .* Bg
 //   counts[i] ~ Poisson(m[i]),  m[i] = sum_k F[k] S[k, i] + A[block[i]] Bg[i]
 //   F[k] ~ N+(flux_prior_mean[k], flux_prior_sd[k]),  A[b] ~ N+(1, background_prior_sd)
 functions {

@@ -4,7 +4,8 @@ A fenced block is run according to its language:
 
 - ``python``: executed in a fresh namespace, in a temporary working directory;
 - ``toml``: parsed (``tomllib``);
-- ``text`` (output, trees, listings): not code, nothing to run.
+- ``text`` (output, trees, listings) and MyST directives (``{toctree}``): not code,
+  nothing to run.
 
 Any other block (``sh``, ``console``, ...) must be preceded by a marker line
 ``<!-- not-run: <reason> -->``, which may also mark a python or toml block. A block
@@ -21,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w+-]*)\s*$")
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>\{[\w-]+\}|[\w+-]*)\s*$")
 _NOT_RUN = re.compile(r"<!--\s*not-run:\s*(?P<reason>.+?)\s*-->")
 
 
@@ -71,7 +72,7 @@ def test_code_block(page, line, lang, code, reason, tmp_path, monkeypatch):
     if lang == "":
         pytest.fail(f"{where}: code block without a language; label it (```text for "
                     "output) or mark it <!-- not-run: reason -->")
-    if lang == "text":
+    if lang == "text" or lang.startswith("{"):  # output, or a MyST directive (toctree)
         return
     if lang == "toml":
         tomllib.loads(code)

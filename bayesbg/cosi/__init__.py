@@ -1,4 +1,4 @@
-"""COSI binned template fitting at scale (DOMAIN.md section 1), in rooms by stage.
+"""COSI binned template fitting at scale (docs/equations.md section 1), in rooms by stage.
 
 - data in: :mod:`~bayesbg.cosi.io` (MEGAlib, cosipy and classic files),
   :mod:`~bayesbg.cosi.data` (:class:`CosiDataset`, sparse counts over time x Compton data

@@ -9,6 +9,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from bayesbg.stan.limits import check_stan_int
+
 __all__ = [
     "Template",
     "background_response_array",
@@ -139,6 +141,8 @@ def canonical_coo(name: str, rows: ArrayLike, cols: ArrayLike, values: ArrayLike
             starts = np.flatnonzero(new)
             data = np.add.reduceat(data, starts)
             rows, cols = rows[starts], cols[starts]
+    if is_counts:
+        check_stan_int("counts", data)
     keep = data != 0
     coo = sparse.coo_array(
         (data[keep], (rows[keep].astype(np.int64), cols[keep].astype(np.int64))), shape=shape

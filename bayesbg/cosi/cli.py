@@ -36,7 +36,8 @@ def register(
     group = subparsers.add_parser(
         "cosi", parents=[common_parent], formatter_class=formatter,
         help="COSI binned template fitting (simulate, fit, optimize, scans, imaging)",
-        description="COSI binned Compton-data-space template fitting (DOMAIN.md section 1).",
+        description="COSI binned Compton-data-space template fitting "
+        "(docs/equations.md section 1).",
         epilog="examples:\n  bayesbg cosi simulate --output cosi_sim.nc --seed 1\n"
         "  bayesbg cosi fit cosi.toml --run-dir runs/cosi-1\n"
         "  bayesbg cosi optimize cosi.toml",

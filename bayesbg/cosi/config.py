@@ -32,8 +32,8 @@ Example file (paths relative to the file)::
 
     [sampler]                      # bayesbg.config.SamplerConfig (cmdstanpy keywords)
     chains = 4
-    iter_warmup = 500
-    iter_sampling = 500
+    iter_warmup = 1000
+    iter_sampling = 1000
 
 Optional ``[scan_background]`` and ``[scan_template]`` tables in the same file configure
 the scans (``bayesbg cosi scan-background|scan-template``); they are read and checked by

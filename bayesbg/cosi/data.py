@@ -1,6 +1,6 @@
 """The COSI binned dataset: sparse counts over time x Compton data space, tracers, templates.
 
-A dataset holds everything the binned template fit of DOMAIN.md section 1 reads:
+A dataset holds everything the binned template fit of docs/equations.md section 1 reads:
 
 - counts ``d[t, c]`` over time bins ``t`` and Compton-data-space bins ``c``, stored as the
   non-zero bins only (COO: time index, data-space index, count);
@@ -42,6 +42,7 @@ from bayesbg.cosi._validation import (
     template_matrix,
     tracer_series,
 )
+from bayesbg.reading import readable_file, reading
 
 __all__ = [
     "FORMAT_NAME",
@@ -478,11 +479,14 @@ def load_dataset(path: str | Path) -> CosiDataset:
     ValueError
         If the file is not a valid dataset (the message names the field).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"COSI dataset {path} does not exist")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return CosiDataset.from_xarray(ds.load())
+    what = "a COSI dataset file (netCDF4/HDF5, docs/formats.md)"
+    path = readable_file(path, what=what)
+    with reading(path, what=what), xr.open_dataset(path, engine="h5netcdf") as ds:
+        loaded = ds.load()
+    try:
+        return CosiDataset.from_xarray(loaded)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def energy_band_bins(dataset: CosiDataset, energy_min: float,

@@ -1,6 +1,6 @@
 """Fit COSI sky-template fluxes and background amplitudes: NUTS or maximum likelihood.
 
-The program is ``stan_models/cosi_template_fit.stan`` (DOMAIN.md section 1,
+The program is ``stan_models/cosi_template_fit.stan`` (docs/equations.md section 1,
 :mod:`bayesbg.cosi.model.program`); its input is a `CosiFitData` from
 :func:`bayesbg.cosi.model.prepare_fit_data`, or a TOML configuration read by
 :class:`CosiFitConfig` and turned into one by :func:`fit_data_from_config`. A NUTS fit
@@ -19,7 +19,7 @@ from typing import Any
 import cmdstanpy
 from numpy.typing import ArrayLike
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.cosi.config import CosiFitConfig
 from bayesbg.cosi.model.fit_data import CosiFitData, prepare_fit_data
 from bayesbg.cosi.model.program import (
@@ -131,6 +131,7 @@ def fit_cosi(
     bayesbg.stan.StanRunError
         If CmdStan fails.
     """
+    seed = check_seed(seed)
     if not isinstance(data, CosiFitData):
         raise TypeError(f"data: expected CosiFitData, found {type(data).__name__}")
     config = config if config is not None else SamplerConfig()
@@ -189,6 +190,7 @@ def maximum_likelihood(
     -------
     result : `bayesbg.stan.OptimizeResult`
     """
+    seed = check_seed(seed)
     model = model if model is not None else cosi_fit_model()
     stan_data = data.to_stan_data(use_priors=False)
     inits = maximum_likelihood_initial_values(data)

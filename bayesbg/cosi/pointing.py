@@ -30,6 +30,7 @@ from astropy.time import Time
 from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.atomic import atomic_file
+from bayesbg.config import random_generator
 from bayesbg.cosi.io.orientation import Orientation
 
 __all__ = ["HOUR", "Pointing", "balloon_aspect", "balloon_pointing", "load_pointing"]
@@ -369,7 +370,7 @@ def balloon_pointing(
     for name, value in (("n_time", n_time), ("substeps", substeps)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name}: expected a positive integer, found {value!r}")
-    aspect = balloon_aspect(int(n_time), np.random.default_rng(rng), substeps=int(substeps))
+    aspect = balloon_aspect(int(n_time), random_generator(rng), substeps=int(substeps))
     n_step = n_time * substeps
     return Pointing(rotation=aspect["rotation"], altitude=aspect["altitude"],
                     live_time=np.full(n_step, HOUR / substeps),

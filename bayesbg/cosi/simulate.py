@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from bayesbg.config import random_generator
 from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.exposure import BalloonObservation, InstrumentSettings
 from bayesbg.cosi.model.sky import gaussian_sky, point_source_sky
@@ -101,7 +102,7 @@ def simulate_cosi(
     >>> dataset.n_time, dataset.n_phi
     (24, 12)
     """
-    generator = np.random.default_rng(rng)
+    generator = random_generator(rng)
     instrument = instrument if instrument is not None else InstrumentSettings()
     if isinstance(n_time, bool) or not isinstance(n_time, int) or n_time < 1:
         raise ValueError(f"n_time: expected a positive integer, found {n_time!r}")
@@ -109,9 +110,16 @@ def simulate_cosi(
         raise ValueError(f"sky: expected 'bulge' or 'point', found {sky!r}")
     if not flux > 0 or not background_to_sky > 0:
         raise ValueError("flux, background_to_sky: expected positive numbers")
-    if not 0 <= n_change_points < n_time // 4:
-        raise ValueError(f"n_change_points: expected 0 to {n_time // 4 - 1}, "
-                         f"found {n_change_points}")
+    if isinstance(n_change_points, bool) or not isinstance(n_change_points, int) \
+            or n_change_points < 0:
+        raise ValueError(f"n_change_points: expected a non-negative integer, found "
+                         f"{n_change_points!r}")
+    if n_change_points >= max(n_time // 4, 1):
+        most = max(n_time // 4 - 1, 0)
+        raise ValueError(
+            f"n_time: {n_time} time bins leave room for at most {most} change point(s) "
+            f"(n_time // 4 - 1), found n_change_points = {n_change_points}; simulate at "
+            f"least {4 * (n_change_points + 1)} time bins or fewer change points")
 
     pointing = balloon_pointing(generator, n_time=n_time, substeps=instrument.substeps)
     observation = BalloonObservation(pointing, n_time=n_time, bin_size=bin_size,

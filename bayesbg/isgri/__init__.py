@@ -1,5 +1,5 @@
 """INTEGRAL/IBIS-ISGRI as a collimator: per-orbit background, Crab calibration, flux per
-field of view (DOMAIN.md section 3, [ISGRI] Appendix A, B; docs/isgri.md).
+field of view (docs/equations.md section 3, [ISGRI] Appendix A, B; docs/isgri.md).
 
 The rooms, by stage:
 

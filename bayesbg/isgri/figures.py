@@ -141,7 +141,7 @@ def write_figures(result: PipelineResult, directory: str | Path) -> dict[str, Pa
 
 def _mixture_density(mixture: FluxMixtureResult, group: str, values: np.ndarray,
                      x: np.ndarray) -> np.ndarray:
-    """Mixture density at the posterior means (DOMAIN.md 3), per mCrab, on ``x``."""
+    """Mixture density at the posterior means (docs/equations.md section 3), per mCrab, on ``x``."""
     row = mixture.table.loc[group]
     limits = FluxGroups.from_mapping({group: values}).to_stan_data()
     r_min, r_max = float(limits["flux_min"][0]), float(limits["flux_max"][0])

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.isgri.model.flux_groups import FluxGroups
 from bayesbg.isgri.model.mixture_likelihood import bin_scores, score_variance
 from bayesbg.stan import (
@@ -118,6 +118,7 @@ def fit_flux_mixture(
     -------
     result : `FluxMixtureResult`
     """
+    seed = check_seed(seed)
     if not isinstance(groups, FluxGroups):
         raise TypeError(f"groups: expected FluxGroups, found {type(groups).__name__}")
     config = config if config is not None else SamplerConfig(chains=2, iter_warmup=500,

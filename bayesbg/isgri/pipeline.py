@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.isgri.fit import FluxMixtureResult, fit_flux_mixture
 from bayesbg.isgri.model.background import BackgroundSettings, OrbitBackgroundModel
 from bayesbg.isgri.model.background_fit import background_pointings, fit_background
@@ -169,6 +169,7 @@ def run_pipeline(
     -------
     result : `PipelineResult`
     """
+    seed = check_seed(seed)
     screened = screen(table, criteria=screening_criteria)
     settings = background_settings if background_settings is not None else BackgroundSettings()
     bkg_model = fit_background(screened.table, settings=settings)

@@ -1,23 +1,23 @@
 """The ISGRI pointing (science window, ScW) table: energy bands, columns, units, file I/O.
 
-One row per pointing ([ISGRI] section 2, DOMAIN.md section 3). Columns of a file:
+One row per pointing ([ISGRI] section 2, docs/equations.md section 3). Columns of a file:
 
-=====================  ===============  =============================================
-column                 unit             meaning
-=====================  ===============  =============================================
-``scw_id``             --               science-window identifier (string)
-``orbit``              --               INTEGRAL revolution number (integer >= 0)
-``phase``              --               orbital phase in [0, 1]
-``time``               d                start time, MJD
-``l``, ``b``           deg              Galactic longitude and latitude of the axis
-``exposure``           s                dead-time-corrected exposure
-``mode``               --               IBIS instrument mode (integer)
-``rate_<lo>_<hi>``     cts s-1 pix-1    source-cleaned detector count rate, band
-                                        ``<lo>``-``<hi>`` keV (e.g. ``rate_25_60``)
-``rate_error_<lo>_<hi>`` cts s-1 pix-1  its 1-sigma error
-``crab_offset``        deg              angle from the Crab (optional; computed from
-                                        ``l``, ``b`` when absent)
-=====================  ===============  =============================================
+========================  =============  ============================================
+column                    unit           meaning
+========================  =============  ============================================
+``scw_id``                --             science-window identifier (string)
+``orbit``                 --             INTEGRAL revolution number (integer >= 0)
+``phase``                 --             orbital phase in [0, 1]
+``time``                  d              start time, MJD
+``l``, ``b``              deg            Galactic longitude and latitude of the axis
+``exposure``              s              dead-time-corrected exposure
+``mode``                  --             IBIS instrument mode (integer)
+``rate_<lo>_<hi>``        cts s-1 pix-1  source-cleaned detector count rate, band
+                                         ``<lo>``-``<hi>`` keV (e.g. ``rate_25_60``)
+``rate_error_<lo>_<hi>``  cts s-1 pix-1  its 1-sigma error
+``crab_offset``           deg            angle from the Crab (optional; computed from
+                                         ``l``, ``b`` when absent)
+========================  =============  ============================================
 
 Pointings within the IBIS field of view of the Crab (``crab_offset`` below
 ``crab_exclusion``, default 15 deg) are *not* cleaned of the Crab: they serve the Crab
@@ -43,6 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.atomic import atomic_file
 from bayesbg.isgri.sky import CRAB_LB, angular_distance, wrap_longitude
+from bayesbg.reading import ContentError, readable_file, reading
 
 __all__ = [
     "BANDS",
@@ -320,6 +321,8 @@ class PointingTable:
         missing = [c for c in _SCALAR_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"{missing[0]}: required column missing; found {list(frame.columns)}")
+        if len(frame) == 0:
+            raise ValueError("table: no pointings (the table has no rows)")
         if bands is None:
             found = [c for c in frame.columns if re.fullmatch(r"rate_[0-9p.]+_[0-9p.]+", str(c))]
             if not found:
@@ -376,25 +379,31 @@ def read_pointings(
     ImportError
         For Parquet without ``pyarrow``.
     """
-    path = Path(path)
+    what = "a pointing table (FITS, ECSV, CSV or Parquet; docs/isgri.md)"
+    path = readable_file(path, what=what)
     name = path.name.lower()
-    if name.endswith((".fits", ".fit", ".fits.gz")) or name.endswith(".ecsv"):
-        from astropy.table import Table
+    with reading(path, what=what):
+        if name.endswith((".fits", ".fit", ".fits.gz")) or name.endswith(".ecsv"):
+            from astropy.table import Table
 
-        table = Table.read(path, format="ascii.ecsv" if name.endswith(".ecsv") else "fits")
-        frame = table.to_pandas()
-        if frame["scw_id"].dtype == object:
-            frame["scw_id"] = [x.decode() if isinstance(x, bytes) else x for x in frame["scw_id"]]
-    elif name.endswith(".csv"):
-        frame = pd.read_csv(path, dtype={"scw_id": str})
-    elif name.endswith((".parquet", ".pq")):
-        _require_pyarrow()
-        frame = pd.read_parquet(path)
-    else:
-        raise ValueError(f"path: unknown table format {path.name!r}; expected .fits, .ecsv, "
-                         ".csv or .parquet")
+            table = Table.read(path, format="ascii.ecsv" if name.endswith(".ecsv") else "fits")
+            frame = table.to_pandas()
+            if "scw_id" in frame and frame["scw_id"].dtype == object:
+                frame["scw_id"] = [x.decode() if isinstance(x, bytes) else x
+                                   for x in frame["scw_id"]]
+        elif name.endswith(".csv"):
+            frame = pd.read_csv(path, dtype={"scw_id": str})
+        elif name.endswith((".parquet", ".pq")):
+            _require_pyarrow()
+            frame = pd.read_parquet(path)
+        else:
+            raise ContentError(f"path: unknown table format {path.name!r}; expected .fits, "
+                               ".ecsv, .csv or .parquet")
     log.info("read %d pointings from %s", len(frame), path)
-    return PointingTable.from_dataframe(frame, bands=bands)
+    try:
+        return PointingTable.from_dataframe(frame, bands=bands)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def write_pointings(table: PointingTable, path: str | Path, *, overwrite: bool = False) -> Path:

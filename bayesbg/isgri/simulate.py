@@ -1,4 +1,4 @@
-"""Simulated ISGRI pointing tables with known Galactic background (DOMAIN.md 3).
+"""Simulated ISGRI pointing tables with known Galactic background (docs/equations.md section 3).
 
 What is simulated, per pointing (all vectorised):
 
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bayesbg.config import random_generator
 from bayesbg.isgri.model.collimator import CollimatorResponse
 from bayesbg.isgri.model.skymodel import stellar_fov_maps
 from bayesbg.isgri.pointings import BANDS, PointingTable
@@ -203,7 +204,7 @@ def simulate_isgri(
         Bands 25-60, 60-80, 80-200 and 168-185 keV.
     truth : `IsgriTruth`
     """
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    generator = random_generator(rng)
     if not isinstance(n_pointing, int) or n_pointing < 100:
         raise ValueError(f"n_pointing: expected an integer >= 100, found {n_pointing!r}")
     if not 0 <= orbit_min < orbit_max:

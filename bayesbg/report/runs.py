@@ -21,7 +21,7 @@ class RunInfo:
     run_type: str  #: model or run type recorded in summary.json
     created: str  #: creation time, UTC
     key_result: str  #: summary["key_result"], else the first parameter's mean +- sd
-    diagnostics: str  #: status: "pass", "warn: <checks>", "FAIL: <checks>" or "unknown"
+    diagnostics: str  #: status: "pass", "warn: <checks>", "FAIL: <checks>" or "no checks"
 
 
 def _key_result(summary: dict) -> str:
@@ -37,7 +37,7 @@ def _key_result(summary: dict) -> str:
 
 def _sampler_status(diagnostics: object) -> str:
     if not isinstance(diagnostics, dict) or "passed" not in diagnostics:
-        return "unknown"
+        return "no checks"
     if diagnostics["passed"]:
         return "pass"
     checks = diagnostics.get("checks", {})
@@ -57,7 +57,7 @@ def _status(summary: dict) -> str:
     named = ", ".join(str(c.get("name")) for c in checks if c.get("status") == worst)
     own = {"pass": "pass", "warn": f"warn: {named}", "fail": f"FAIL: {named}"}.get(worst,
                                                                                    "unknown")
-    if sampler == "unknown":
+    if sampler == "no checks":
         return own
     return "; ".join(part for part in (sampler, own) if part != "pass") or "pass"
 

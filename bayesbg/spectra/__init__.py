@@ -1,6 +1,6 @@
 """Spectra in Crab units: component models, the IPM, simulation, Stan fits, comparison.
 
-DOMAIN.md section 4 ([ISGRI] 4.3 and Appendix C, [COSI-PS] 5); docs/spectra.md.
+docs/equations.md section 4 ([ISGRI] 4.3 and Appendix C, [COSI-PS] 5); docs/spectra.md.
 
 The rooms, by stage:
 

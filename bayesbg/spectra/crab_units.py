@@ -1,6 +1,6 @@
 """Crab units: the Crab spectrum N(E) = 10 E^-2.1 ph cm-2 s-1 keV-1 and mCrab conversions.
 
-DOMAIN.md section 3; [ISGRI] section 2.2: with a diagonal response that reproduces the
+docs/equations.md section 3; [ISGRI] section 2.2: with a diagonal response that reproduces the
 Crab, the value in mCrab of a band is ``1000 x (photon flux in the band) / (the Crab's
 photon flux in the band)``. Energy fluxes are quoted in erg s-1 cm-2 (per IBIS field of
 view for diffuse emission); component fluxes in the fits are in units of
@@ -95,7 +95,7 @@ def log_crab_photon_flux(energy_min: ArrayLike, energy_max: ArrayLike) -> NDArra
 
 
 def crab_photon_flux(energy_min: u.Quantity, energy_max: u.Quantity) -> u.Quantity:
-    """Crab photon flux in a band, N(E) = 10 E^-2.1 ph cm-2 s-1 keV-1 (DOMAIN.md 3).
+    """Crab photon flux in a band, N(E) = 10 E^-2.1 ph cm-2 s-1 keV-1 (docs/equations.md section 3).
 
     Parameters
     ----------

@@ -14,6 +14,7 @@ from astropy.table import Table
 from numpy.typing import ArrayLike, NDArray
 
 from bayesbg.atomic import atomic_file
+from bayesbg.reading import readable_file, reading
 from bayesbg.spectra.crab_units import CRAB, MCRAB, photon_flux_to_mcrab
 
 __all__ = ["SpectralData", "read_spectrum", "write_spectrum"]
@@ -170,6 +171,8 @@ class SpectralData:
                    if c not in table.colnames]
         if missing:
             raise ValueError(f"{missing[0]}: required column missing from the spectrum table")
+        if len(table) == 0:
+            raise ValueError("spectrum: the table has no rows; expected at least one band")
         with u.add_enabled_units([CRAB, MCRAB]):
             lo = u.Quantity(table["energy_min"], u.keV)
             hi = u.Quantity(table["energy_max"], u.keV)
@@ -227,9 +230,14 @@ def read_spectrum(path: str | Path, *, reference: str | None = None) -> Spectral
     -------
     data : `SpectralData`
     """
-    with u.add_enabled_units([CRAB, MCRAB]):
+    what = "a spectrum (ECSV, docs/spectra.md)"
+    path = readable_file(path, what=what)
+    with u.add_enabled_units([CRAB, MCRAB]), reading(path, what=what):
         table = Table.read(str(path), format="ascii.ecsv")
-    return SpectralData.from_table(table, reference=reference)
+    try:
+        return SpectralData.from_table(table, reference=reference)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def write_spectrum(data: SpectralData, path: str | Path, *, overwrite: bool = False) -> Path:

@@ -1,6 +1,6 @@
 """Fit spectra in Crab units with ``spectral_fit.stan``: NUTS, then the maximum likelihood.
 
-`fit_spectrum` samples the posterior (DOMAIN.md section 4), finds the maximum likelihood
+`fit_spectrum` samples the posterior (docs/equations.md section 4), finds the maximum likelihood
 (priors off, started from the posterior medians) for AIC and BIC, computes chi2 at the
 posterior median, and writes a run directory (`bayesbg.stan.write_run_dir`) with
 ``spectrum_table.txt`` (`bayesbg.spectra.tables.spectral_table`) and the figure
@@ -22,7 +22,7 @@ import cmdstanpy
 import numpy as np
 import pandas as pd
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.spectra.crab_units import FLUX_UNIT
 from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.likelihood import ChiSquare, Prepared, chi_square, prepare
@@ -182,6 +182,7 @@ def fit_spectrum(
     bayesbg.stan.StanRunError
         If CmdStan fails.
     """
+    seed = check_seed(seed)
     if not isinstance(data, SpectralData):
         raise TypeError(f"data: expected SpectralData, found {type(data).__name__}")
     if not isinstance(spectral_model, SpectralModel):

@@ -3,7 +3,7 @@
 The hard X-rays of an intermediate polar come from the post-shock accretion column on
 the white dwarf (WD); its spectrum is set mainly by the shock temperature, i.e. by the
 WD mass ([ISGRI] 4.3 uses the column model of Suleimanov et al. 2005). This module
-replaces that model by a one-parameter approximation (DOMAIN.md section 4):
+replaces that model by a one-parameter approximation (docs/equations.md section 4):
 
 1. **Mass-radius relation** (Nauenberg 1972, eq. 27):
    ``R = 0.0112 Rsun [(M/M3)^(-2/3) - (M/M3)^(2/3)]^(1/2)``, ``M3 = 5.816 / mu_e^2 Msun``

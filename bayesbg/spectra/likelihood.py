@@ -1,7 +1,7 @@
 """Stan data of ``spectral_fit.stan`` and the same model and likelihood in numpy.
 
 ``predict_components`` evaluates, with the numpy twins of `bayesbg.spectra.band_integrals`,
-exactly what the Stan program computes (DOMAIN.md section 4)::
+exactly what the Stan program computes (docs/equations.md section 4)::
 
     component_mcrab[k, j] = C[d(j)] 1000 F_k q exp(ratio_k[j]) / crab[j]
     sigma[j]^2 = error[j]^2 + (systematic[d(j)] model_mcrab[j])^2

@@ -10,19 +10,19 @@ simulator) are those of the Stan program; ``tests/spectra/test_stan_twins.py`` c
 the agreement to 1e-8 relative. The band integrals behind it are in
 :mod:`bayesbg.spectra.band_integrals`, the IPM table in :mod:`bayesbg.spectra.ipm`.
 
-Shapes S(E) in XSPEC conventions (DOMAIN.md section 4):
+Shapes S(E) in XSPEC conventions (docs/equations.md section 4):
 
-=========  ====  ========================================  ===========================
-name       code  S(E)                                      shape parameters
-=========  ====  ========================================  ===========================
-powerlaw   1     E^-index                                  index
-cutoffpl   2     E^-index exp(-E / ecut)                   index, ecut (keV)
-bknpower   3     E^-index1 (E <= eb),                      index1, break_energy (keV),
-                 eb^(index2 - index1) E^-index2 (E > eb)   index2
-expcutoff  4     exp(-E / ecut) (boundary-layer shape,     ecut (keV)
+=========  ====  ================================================  ===========================
+name       code  S(E)                                              shape parameters
+=========  ====  ================================================  ===========================
+powerlaw   1     E^-index                                          index
+cutoffpl   2     E^-index exp(-E / ecut)                           index, ecut (keV)
+bknpower   3     E^-index1 (E <= eb),                              index1, break_energy (keV),
+                 eb^(index2 - index1) E^-index2 (E > eb)           index2
+expcutoff  4     exp(-E / ecut) (boundary-layer shape,             ecut (keV)
                  [ISGRI] Appendix C)
-ipm        5     intermediate-polar model (`bayesbg.spectra.ipm`)   mass (Msun)
-=========  ====  ========================================  ===========================
+ipm        5     intermediate-polar model (`bayesbg.spectra.ipm`)  mass (Msun)
+=========  ====  ================================================  ===========================
 """
 
 from __future__ import annotations

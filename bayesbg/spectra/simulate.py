@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bayesbg.config import random_generator
 from bayesbg.spectra.data import SpectralData
 from bayesbg.spectra.likelihood import predict_components, prepare
 from bayesbg.spectra.spectral_model import SpectralModel
@@ -174,7 +175,7 @@ def simulate_spectrum(
     -------
     data : `SpectralData`
     """
-    generator = np.random.default_rng(rng)
+    generator = random_generator(rng)
     if energy_min is None or energy_max is None:
         lo, hi = isgri_bands()
     else:

@@ -3,17 +3,17 @@
 Checks and default thresholds (`Thresholds`), following Vehtari et al. (2021) and the
 warnings CmdStan's ``diagnose`` prints:
 
-=====================  ==========================================  ==========================
-check                  value                                       passes when
-=====================  ==========================================  ==========================
-``r_hat``              largest rank-normalised split R-hat          <= 1.01
-``ess_bulk``           smallest bulk effective sample size          >= 100 per chain
-``ess_tail``           smallest tail effective sample size          >= 100 per chain
-``divergences``        post-warm-up divergent transitions           == 0
-``treedepth``          transitions that hit ``max_treedepth``       == 0
-``ebfmi``              smallest per-chain energy Bayesian fraction  >= 0.3
-                       of missing information (E-BFMI)
-=====================  ==========================================  ==========================
+===============  ===========================================  ================
+check            value                                        passes when
+===============  ===========================================  ================
+``r_hat``        largest rank-normalised split R-hat          <= 1.01
+``ess_bulk``     smallest bulk effective sample size          >= 100 per chain
+``ess_tail``     smallest tail effective sample size          >= 100 per chain
+``divergences``  post-warm-up divergent transitions           == 0
+``treedepth``    transitions that hit ``max_treedepth``       == 0
+``ebfmi``        smallest per-chain energy Bayesian fraction  >= 0.3
+                 of missing information (E-BFMI)
+===============  ===========================================  ================
 
 R-hat and ESS are computed over the ``posterior`` group (parameters and generated
 quantities other than the log-likelihood and predictive draws), skipping scalar entries

@@ -59,6 +59,7 @@ import bayesbg
 from bayesbg.atomic import atomic_file, partial_path, staging_directory, write_text_atomic
 from bayesbg.config import SamplerConfig
 from bayesbg.logs import session_log_text
+from bayesbg.reading import reading
 from bayesbg.stan.diagnostics import Diagnostics
 
 __all__ = [
@@ -519,7 +520,8 @@ def load_run(run_dir: str | Path) -> RunDirectory:
     if "run_type" in summary and not posterior.exists():
         inference_data = None
     elif posterior.exists():
-        inference_data = az.from_netcdf(str(posterior), engine="h5netcdf")
+        with reading(posterior, what="the run's posterior (ArviZ netCDF)"):
+            inference_data = az.from_netcdf(str(posterior), engine="h5netcdf")
     else:
         raise FileNotFoundError(f"run_dir: {path} is a fit without {POSTERIOR_FILE}")
     config_path = path / CONFIG_FILE

@@ -1,7 +1,7 @@
 """Binned Poisson template fitting: sky-template fluxes plus blocked background amplitudes.
 
 ``m[i] = sum_k F_k S[k, i] + A_b(i) Bg[i]`` with ``counts[i] ~ Poisson(m[i])``
-(DOMAIN.md section 1; ``stan_models/template_fit.stan``).
+(docs/equations.md section 1; ``stan_models/template_fit.stan``).
 
 Examples
 --------

@@ -1,4 +1,5 @@
-"""Input container of the binned Poisson template fit (DOMAIN.md section 1)."""
+
+"""Input container of the binned Poisson template fit (docs/equations.md section 1)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 import astropy.units as u
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from bayesbg.stan.limits import check_stan_int
 
 __all__ = ["BinnedCounts"]
 
@@ -24,7 +27,7 @@ RESPONSE_UNIT = u.Unit("cm2 s")
 class BinnedCounts:
     """Counts per data-space bin and the models that predict them.
 
-    The expected counts are (DOMAIN.md section 1)
+    The expected counts are (docs/equations.md section 1)
 
     .. math:: m_i = \\sum_k F_k S_{k i} + A_{b(i)} \\, Bg_i ,
 
@@ -81,6 +84,7 @@ class BinnedCounts:
 
     def __post_init__(self) -> None:
         counts = _integers("counts", self.counts, ndim=1, minimum=0)
+        check_stan_int("counts", counts)
         n_bin = counts.size
         if n_bin == 0:
             raise ValueError("counts: expected at least one bin, found 0")

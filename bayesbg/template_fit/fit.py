@@ -1,4 +1,4 @@
-"""Fit sky-template fluxes and background amplitudes with NUTS (DOMAIN.md section 1)."""
+"""Fit sky-template fluxes and background amplitudes with NUTS (docs/equations.md section 1)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import cmdstanpy
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.stan import (
     FitResult,
     check_run_dir,
@@ -86,7 +86,7 @@ def fit_templates(
 ) -> TemplateFitResult:
     """Sample the posterior of the template fit and optionally write a run directory.
 
-    Model ([COSI-511] eqs. 3, 11; DOMAIN.md section 1)::
+    Model ([COSI-511] eqs. 3, 11; docs/equations.md section 1)::
 
         counts[i] ~ Poisson(sum_k F_k S[k, i] + A_b(i) Bg[i])
         F_k ~ N+(flux_prior_mean[k], flux_prior_sd[k]),  A_b ~ N+(1, background_prior_sd)
@@ -133,6 +133,7 @@ def fit_templates(
     >>> result = fit_templates(data, seed=42, truth=truth)  # doctest: +SKIP
     >>> print(result.diagnostics)  # doctest: +SKIP
     """
+    seed = check_seed(seed)
     if not isinstance(data, BinnedCounts):
         raise TypeError(f"data: expected BinnedCounts, found {type(data).__name__}")
     config = config if config is not None else SamplerConfig()

@@ -4,7 +4,7 @@ The data space is ``n_time`` time bins times ``n_pixel`` Compton data-space bins
 flattened time-major (bin ``i = t * n_pixel + c``). Sky template ``k`` is a Gaussian bump
 in the data space at its own position, scaled per time bin by an exposure that varies
 with its own phase (a changing pointing), so templates and background are separable.
-The background follows DOMAIN.md section 1, ``Bg[t, c] = Bhat[c] T[t]``, with a
+The background follows docs/equations.md section 1, ``Bg[t, c] = Bhat[c] T[t]``, with a
 response ``Bhat`` (sums to 1), a tracer ``T`` and equal, contiguous time blocks; it is
 scaled to ``background_counts`` expected counts in total for amplitudes of 1. (Real data
 normalise ``Bg`` to the measured counts per block instead; a fixed scale keeps the true
@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from bayesbg.config import random_generator
 from bayesbg.template_fit.data import BinnedCounts
 
 __all__ = ["simulate_template_data"]
@@ -86,7 +87,7 @@ def simulate_template_data(
     >>> data.n_bin, data.n_template, data.n_block
     (300, 2, 3)
     """
-    generator = np.random.default_rng(rng)
+    generator = random_generator(rng)
     for name, value in (("n_time", n_time), ("n_pixel", n_pixel),
                         ("n_template", n_template), ("n_block", n_block)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:

@@ -2,7 +2,7 @@
 
 Public copies of files of the original COSIpy analysis of the 2016 balloon flight
 (github.com/tsiegert/COSIpy), found through ``bayesbg.cosi.io.sample_data_dir()``
-(``$BAYESBG_COSI_DATA`` or ``../shared/data/cosi`` beside the repository), directory
+(``$BAYESBG_COSI_DATA``, else a ``shared/data/cosi`` folder above the package), directory
 ``classic-2016/``. A script stops if a file's checksum differs (another version of the
 file would give another dataset) unless run with ``--any-inputs``.
 """

@@ -1,5 +1,5 @@
 // Fused Poisson log-likelihood over the populated (non-zero) bins of a binned
-// template fit, with its analytic gradient (DOMAIN.md section 1):
+// template fit, with its analytic gradient (docs/equations.md section 1):
 //
 //   L = sum_i d_i log m_i,   m_i = sum_k S_ik F_k + A_b(i) Bg_i,
 //   dL/dF_k = sum_i (d_i / m_i) S_ik,   dL/dA_b = sum_{i in b} (d_i / m_i) Bg_i.

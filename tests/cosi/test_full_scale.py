@@ -37,7 +37,7 @@ def test_full_scale_bulge_flux_recovered(tmp_path):
     background = build_background_model(dataset, blocks=blocks, tracer="photo_event_rate")
     assert background.n_block >= 20
     data = prepare_fit_data(dataset, background, flux_prior_mean=1e-3, flux_prior_sd=3e-3)
-    config = SamplerConfig(chains=4, parallel_chains=2, iter_warmup=500, iter_sampling=500)
+    config = SamplerConfig(chains=4, parallel_chains=2, iter_warmup=1000, iter_sampling=1000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplerWarning)
         result = fit_cosi(data, seed=2026, config=config, truth=truth,

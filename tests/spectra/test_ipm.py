@@ -20,7 +20,8 @@ from bayesbg.spectra.simulate import isgri_bands
 
 
 def test_white_dwarf_relations():
-    # Nauenberg: R ~ 0.0112 Rsun x 1.0 at 0.7 Msun; shock temperature ~28 keV (DOMAIN.md 4)
+    # Nauenberg: R ~ 0.0112 Rsun x 1.0 at 0.7 Msun; shock temperature ~28 keV
+    # (docs/equations.md section 4)
     assert white_dwarf_radius(0.7) == pytest.approx(7.8e8, rel=0.02)
     assert float(shock_temperature(0.7)) == pytest.approx(28.5, abs=0.3)
     kt = shock_temperature(np.linspace(0.3, 1.35, 20))

@@ -1,4 +1,5 @@
-"""Posterior predictive checks of COSI fits along each data axis ([COSI-511] eq. 12, DOMAIN.md 1).
+"""Posterior predictive checks of COSI fits along each data axis ([COSI-511] eq. 12,
+docs/equations.md section 1).
 
 Replicated data ``d_rep ~ Poisson(m(theta))`` for posterior draws ``theta = (F, A)`` are
 compared with the data summed along one axis: time, the Compton scatter angle ``phi``, the
@@ -35,6 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse, stats
 
+from bayesbg.config import random_generator
 from bayesbg.cosi.model.fit_data import CosiFitData
 
 __all__ = [
@@ -336,7 +338,7 @@ def predictive_check(
         )
     sky = flux @ sums.sky
     background = amplitude @ sums.background
-    generator = np.random.default_rng(rng)
+    generator = random_generator(rng)
     replicates = generator.poisson(np.maximum(sky + background, 0.0)).astype(np.float64)
     check = _compare(sums.observed, replicates, level=level, axis=axis,
                      coordinates=sums.coordinates, coordinate_label=sums.coordinate_label,

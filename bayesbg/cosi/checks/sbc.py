@@ -1,4 +1,4 @@
-"""The COSI template fit as an SBC model (`bayesbg.sbc`; DOMAIN.md section 1).
+"""The COSI template fit as an SBC model (`bayesbg.sbc`; docs/equations.md section 1).
 
 Prior draws use exactly the fit's priors: ``F_k ~ N+(mu_k, sigma_k)`` and
 ``A_b ~ N+(1, sigma_A)``, normals truncated at 0 (as the Stan program's ``<lower=0>``

@@ -1,4 +1,4 @@
-"""COSI imaging by modified Richardson-Lucy deconvolution (DOMAIN.md section 2).
+"""COSI imaging by modified Richardson-Lucy deconvolution (docs/equations.md section 2).
 
 The response is an operator (:func:`build_imaging_response`: detector response times
 pointing history, matrix-free, or as a sparse/dense matrix), the algorithm

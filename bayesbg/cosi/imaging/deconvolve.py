@@ -1,4 +1,4 @@
-"""Modified Richardson-Lucy deconvolution of binned COSI data (DOMAIN.md section 2).
+"""Modified Richardson-Lucy deconvolution of binned COSI data (docs/equations.md section 2).
 
 With the image ``M_j`` (ph cm-2 s-1 per HEALPix pixel), the response ``R_ij`` (cm2 s) and
 the background ``b_i = A_b(i) Bg_i``:

@@ -107,7 +107,7 @@ class ClassicBackgroundResponse:
         The energy bins lying fully inside ``[energy_min, energy_max]`` keV are summed,
         each weighted by its background counts, and the result normalised to 1: the
         ``background_response`` of a one-energy-bin `~bayesbg.cosi.CosiDataset` with the
-        same phi and FISBEL psi-chi binning (DOMAIN.md section 1, [COSI-511] eq. 6).
+        same phi and FISBEL psi-chi binning (docs/equations.md section 1, [COSI-511] eq. 6).
         """
         bins = self._bins(energy_min, energy_max)
         total = np.tensordot(self.counts_per_energy[bins], self.response[bins], axes=1)

@@ -1,4 +1,4 @@
-"""Empirical COSI background model: response, tracer and time blocks (DOMAIN.md section 1).
+"""Empirical COSI background model: response, tracer and time blocks (docs/equations.md section 1).
 
 The background expected in time bin ``t`` and data-space bin ``c`` when the amplitude of
 its block is 1 is

@@ -3,7 +3,7 @@
 :class:`CosiFitData` holds what ``stan_models/cosi_template_fit.stan`` reads: the
 populated (time, data-space) bins with their sky and background models, and the
 per-time-bin and per-block totals that give ``sum m`` without visiting the empty bins
-(DOMAIN.md section 1). :meth:`CosiFitData.to_dense_stan_data` gives the data of the dense
+(docs/equations.md section 1). :meth:`CosiFitData.to_dense_stan_data` gives the data of the dense
 reference program ``benchmarks/cosi_dense_reference.stan`` (small problems only).
 """
 
@@ -206,6 +206,44 @@ class CosiFitData:
         amplitude = np.atleast_1d(np.asarray(amplitude, dtype=np.float64))
         return self.sky_response @ flux + amplitude[self.time_block[self.time] - 1] \
             * self.background
+
+    def fisher_information(self, flux: ArrayLike, amplitude: ArrayLike
+                           ) -> NDArray[np.float64]:
+        """Observed Fisher information of ``theta = (flux, amplitude)`` at given values.
+
+        The model is linear in ``theta`` (``m = X theta``), so the Hessian of
+        ``ln L = sum d ln m - sum m`` is ``-sum_i d_i x_i x_i' / m_i^2`` over the populated
+        bins only (an empty bin adds nothing), and the information is its negative.
+
+        Parameters
+        ----------
+        flux : array_like, shape (n_template,)
+            Fluxes, ph cm-2 s-1.
+        amplitude : array_like, shape (n_block,)
+            Background amplitudes.
+
+        Returns
+        -------
+        information : `numpy.ndarray`, shape (n_template + n_block, n_template + n_block)
+        """
+        expected = self.expected_nonzero(flux, amplitude)
+        weight = self.counts / expected**2
+        k = self.n_template
+        block = self.time_block[self.time] - 1
+        sky = self.sky_response * np.sqrt(weight)[:, None]
+        background = self.background * np.sqrt(weight)
+        information = np.zeros((k + self.n_block, k + self.n_block))
+        information[:k, :k] = sky.T @ sky
+        cross = np.zeros((k, self.n_block))
+        diagonal = np.zeros(self.n_block)
+        for j in range(k):
+            cross[j] = np.bincount(block, weights=sky[:, j] * background,
+                                   minlength=self.n_block)
+        diagonal[:] = np.bincount(block, weights=background**2, minlength=self.n_block)
+        information[:k, k:] = cross
+        information[k:, :k] = cross.T
+        information[k:, k:] = np.diag(diagonal)
+        return information
 
     def log_likelihood(self, flux: ArrayLike, amplitude: ArrayLike) -> float:
         """Poisson log-likelihood ``ln L`` (natural log, with the log d! terms), in numpy.

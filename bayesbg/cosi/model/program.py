@@ -1,5 +1,5 @@
 """The binding of ``stan_models/cosi_template_fit.stan``: program, parameters, initial
-values and the ArviZ groups of its draws (DOMAIN.md section 1).
+values and the ArviZ groups of its draws (docs/equations.md section 1).
 
 The program's data come from :meth:`bayesbg.cosi.model.CosiFitData.to_stan_data`; its
 parameters are :data:`PARAMETERS`, the fluxes ``F_k`` (ph cm-2 s-1) and the background

@@ -30,7 +30,7 @@ def register_spectrum(
         "response built from a cosipy detector response and a MEGAlib .ori file:\n"
         "maximum likelihood, then (unless --optimize-only) NUTS with a run directory.\n"
         "Model: stan_models/cosi_point_source_spectrum.stan; see docs/cosi_io.md.",
-        epilog="example:\n  D=../shared/data/cosi/cosipy-test\n"
+        epilog="example:\n  D=$BAYESBG_COSI_DATA/cosipy-test\n"
         "  bayesbg cosi spectrum --data $D/test_spectral_fit_data.h5 "
         "--background $D/test_spectral_fit_background.h5 \\\n"
         "      --response $D/test_full_detector_response.h5 --ori $D/20280301_2s.ori "

@@ -18,7 +18,7 @@ from typing import Any
 import cmdstanpy
 import numpy as np
 
-from bayesbg.config import SamplerConfig
+from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.cosi.pointsource.data import SpectrumFitData
 from bayesbg.cosi.pointsource.likelihood import expected_counts
 from bayesbg.cosi.pointsource.program import (
@@ -117,6 +117,7 @@ def maximum_likelihood_spectrum(
         ``log_likelihood`` is the full Poisson ``ln L`` (with ``-sum lgamma(d + 1)``);
         :func:`cosipy_log_like` gives cosipy's convention.
     """
+    seed = check_seed(seed)
     if not isinstance(data, SpectrumFitData):
         raise TypeError(f"data: expected SpectrumFitData, found {type(data).__name__}")
     model = model if model is not None else point_source_spectrum_model()
@@ -200,6 +201,7 @@ def fit_point_source_spectrum(
     -------
     result : `PointSourceFitResult`
     """
+    seed = check_seed(seed)
     if not isinstance(data, SpectrumFitData):
         raise TypeError(f"data: expected SpectrumFitData, found {type(data).__name__}")
     config = config if config is not None else SamplerConfig(adapt_delta=DEFAULT_ADAPT_DELTA)

@@ -20,6 +20,7 @@ from bayesbg.cosi.scan.background import (
     BackgroundScanResult,
     BackgroundVariant,
     background_variants,
+    distinct_variants,
     scan_background,
 )
 from bayesbg.cosi.scan.config import BackgroundScanConfig, ScanConfig, TemplateScanConfig
@@ -52,6 +53,7 @@ __all__ = [
     "background_loo",
     "background_scan_figure",
     "background_variants",
+    "distinct_variants",
     "fingerprint",
     "points_dir",
     "run_points",

@@ -36,6 +36,7 @@ __all__ = [
     "BackgroundScanResult",
     "BackgroundVariant",
     "background_variants",
+    "distinct_variants",
     "fit_background_point",
     "scan_background",
 ]
@@ -151,10 +152,12 @@ class BackgroundScanResult:
     table : `pandas.DataFrame`
         One row per variant: ``key``, ``scheme``, ``setting``, ``tracer``, ``n_block``,
         ``n_parameters``, ``log_likelihood``, ``aic``, ``bic``, ``delta_aic`` (to the
-        minimum), ``flux_<template>`` (ph cm-2 s-1) and ``error`` (empty unless the
-        variant failed).
+        minimum), ``flux_<template>`` and ``flux_error_<template>`` (ph cm-2 s-1, the
+        1-sigma error from the Fisher information at the maximum), ``same_nodes_as``
+        (the keys of variants that gave the same time nodes and were not fitted again)
+        and ``error`` (empty unless the variant failed).
     variants : tuple of `BackgroundVariant`
-        In the order of the table.
+        The distinct variants, in the order of the table.
     selected : `BackgroundVariant`
         The variant of minimum AIC.
     fitted : tuple of str
@@ -230,6 +233,7 @@ def scan_background(
     if len(set(keys)) != len(keys):
         repeated = sorted({k for k in keys if keys.count(k) > 1})
         raise ValueError(f"variants: duplicate variants {repeated}")
+    variants, equivalent = distinct_variants(dataset, variants)
     names = tuple(templates) if templates is not None else dataset.template_names
     shared = {"dataset": dataset, "templates": names, "response": response}
     digest = fingerprint(dataset_fingerprint(dataset), list(names), int(seed),
@@ -245,6 +249,7 @@ def scan_background(
         row: dict[str, Any] = {"key": variant.key, "scheme": variant.scheme,
                                "setting": float(variant.setting), "tracer": variant.tracer}
         row.update(result_columns(result, names))
+        row["same_nodes_as"] = ", ".join(equivalent[variant.key])
         rows.append(row)
     table = pd.DataFrame(rows)
     if table["aic"].isna().all():
@@ -253,6 +258,34 @@ def scan_background(
     best = int(table["aic"].idxmin())
     return BackgroundScanResult(table=table, variants=variants, selected=variants[best],
                                 fitted=run.fitted, template_names=names)
+
+
+def distinct_variants(dataset: CosiDataset, variants: Sequence[BackgroundVariant]
+                      ) -> tuple[tuple[BackgroundVariant, ...], dict[str, list[str]]]:
+    """Drop variants whose time nodes and tracer equal an earlier variant's.
+
+    Two Bayesian-block sigma levels, or an equidistant and an altitude setting, can give
+    the same blocks; fitting both would list one model twice.
+
+    Returns
+    -------
+    distinct : tuple of `BackgroundVariant`
+        The first variant of each group, in the given order.
+    equivalent : dict of str to list of str
+        For each kept key, the keys of the variants it stands for.
+    """
+    seen: dict[tuple[str, bytes], str] = {}
+    distinct: list[BackgroundVariant] = []
+    equivalent: dict[str, list[str]] = {}
+    for variant in variants:
+        identity = (variant.tracer, np.asarray(variant.blocks(dataset), np.int64).tobytes())
+        if identity in seen:
+            equivalent[seen[identity]].append(variant.key)
+            continue
+        seen[identity] = variant.key
+        equivalent[variant.key] = []
+        distinct.append(variant)
+    return tuple(distinct), equivalent
 
 
 def fit_background_point(shared: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:

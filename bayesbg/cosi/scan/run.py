@@ -36,7 +36,13 @@ from bayesbg.cosi.scan.loo import background_loo
 from bayesbg.cosi.scan.template import TemplateScanResult, scan_template, width_interval
 from bayesbg.stan import check_run_dir, stan_versions, write_analysis_run_dir
 
-__all__ = ["points_dir", "run_scan_background_config", "run_scan_template_config"]
+__all__ = [
+    "background_scan_checks",
+    "points_dir",
+    "run_scan_background_config",
+    "run_scan_template_config",
+    "template_scan_checks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +126,8 @@ def run_scan_background_config(
                     f"{len(ranked)} variants of lowest AIC"]
     figure = background_scan_figure(result)
     best = result.selected_row
-    fluxes = ", ".join(f"{name} {best[f'flux_{name}']:.4g}" for name in result.template_names)
+    fluxes = ", ".join(f"{name} {best[f'flux_{name}']:.4g} +- {best[f'flux_error_{name}']:.2g}"
+                       for name in result.template_names)
     summary = {
         "key_result": f"selected {result.selected.key}: {int(best['n_block'])} blocks, "
                       f"flux {fluxes} ph cm-2 s-1",
@@ -128,7 +135,10 @@ def run_scan_background_config(
                      "n_block": int(best["n_block"]), "aic": float(best["aic"]),
                      "log_likelihood": float(best["log_likelihood"]),
                      "flux": {name: float(best[f"flux_{name}"])
-                              for name in result.template_names}},
+                              for name in result.template_names},
+                     "flux_error": {name: float(best[f"flux_error_{name}"])
+                                    for name in result.template_names}},
+        "checks": background_scan_checks(result),
         "tables": [_table_entry("Background variants (maximum likelihood; AIC = 2k - 2 ln L"
                                 + "".join(f"; {note}" for note in loo_note) + ")",
                                 result.table)],
@@ -205,6 +215,7 @@ def run_scan_template_config(
                       f"deg, flux {result.best_flux:.4g} ph cm-2 s-1",
         "best": {"sigma_l": result.best[0], "sigma_b": result.best[1],
                  "flux": result.best_flux, "template": result.template},
+        "checks": template_scan_checks(result),
         "tables": [_table_entry("Width grid (maximum likelihood; delta = -2 delta ln L)",
                                 result.table)],
         "figures": [{"file": "scan_template.png",
@@ -227,6 +238,51 @@ def run_scan_template_config(
                               overwrite=overwrite, started=started)
     shutil.rmtree(work, ignore_errors=True)
     return result, written
+
+
+def background_scan_checks(result: BackgroundScanResult) -> list[dict[str, Any]]:
+    """Checks of a background scan: every variant fitted; the minimum inside the ranges.
+
+    A selected variant at the largest number of blocks of its scheme (or the finest
+    setting) says the scan may not have reached the minimum: more nodes could be better.
+    """
+    table = result.table
+    failed = table.loc[table["error"] != "", "key"].tolist()
+    checks = [{"name": "every variant fitted",
+               "status": "fail" if failed else "pass",
+               "detail": f"{len(table) - len(failed)} of {len(table)} fitted"
+                         + (f"; failed: {', '.join(failed)}" if failed else ""),
+               "advice": "read the failed variants' errors in the table"}]
+    selected = result.selected
+    same = table[(table["scheme"] == selected.scheme) & (table["tracer"] == selected.tracer)]
+    n_block = int(result.selected_row["n_block"])
+    at_edge = len(same) > 1 and n_block == int(same["n_block"].max())
+    checks.append({"name": "AIC minimum inside the scanned range",
+                   "status": "warn" if at_edge else "pass",
+                   "detail": f"selected {selected.key} with {n_block} blocks; its scheme "
+                             f"spans {int(same['n_block'].min())}-"
+                             f"{int(same['n_block'].max())} blocks",
+                   "advice": "extend [scan_background] towards more time nodes"})
+    return checks
+
+
+def template_scan_checks(result: TemplateScanResult) -> list[dict[str, Any]]:
+    """Checks of a width scan: every grid point fitted; the best width inside the grid."""
+    table = result.table
+    failed = int((table["error"] != "").sum()) if "error" in table else 0
+    checks = [{"name": "every grid point fitted", "status": "fail" if failed else "pass",
+               "detail": f"{len(table) - failed} of {len(table)} fitted",
+               "advice": "read the failed points' errors in the table"}]
+    edges = []
+    for value, grid, name in ((result.best[0], result.sigma_l, "sigma_l"),
+                              (result.best[1], result.sigma_b, "sigma_b")):
+        if len(grid) > 1 and value in (min(grid), max(grid)):
+            edges.append(f"{name} = {value:g} deg")
+    checks.append({"name": "best width inside the grid", "status": "warn" if edges else "pass",
+                   "detail": "on the edge: " + ", ".join(edges) if edges else
+                   f"best ({result.best[0]:g}, {result.best[1]:g}) deg is interior",
+                   "advice": "extend the sigma_l / sigma_b grid past the edge"})
+    return checks
 
 
 def _write_scan_run(target: Path, kind: str, table: pd.DataFrame, figure: Any,

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from bayesbg.atomic import write_text_atomic
+from bayesbg.parallel import dask_client
 
 __all__ = ["PointRun", "fingerprint", "run_points"]
 
@@ -132,7 +133,7 @@ def run_points(
     ValueError
         On an invalid point key or number of workers.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
     from tqdm.auto import tqdm
 
     for key in points:
@@ -154,17 +155,7 @@ def run_points(
     if show_progress is None:
         show_progress = sys.stderr.isatty()
     if todo:
-        own_client = not hasattr(scheduler, "submit")
-        if own_client and scheduler is None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                   processes=processes, dashboard_address=":0")
-            client = Client(cluster)
-        elif own_client:
-            cluster = None
-            client = Client(scheduler)
-        else:
-            cluster, client = None, scheduler
-        try:
+        with dask_client(scheduler, workers=workers, processes=processes) as client:
             # a list, not the object: scatter treats a dict as {key: data}
             [shared_future] = client.scatter([shared], broadcast=True, hash=False)
             futures = {
@@ -185,11 +176,6 @@ def run_points(
                         log.warning("%s: point %s failed: %s", description, key,
                                     result["error"])
                     bar.update(1)
-        finally:
-            if own_client:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
     return PointRun(results={key: done[key] for key in points}, fitted=tuple(todo))
 
 

@@ -1,5 +1,5 @@
 """The per-orbit model of the ISGRI detector background and its predictions ([ISGRI]
-Appendix A, DOMAIN.md 3); it is built by `bayesbg.isgri.model.background_fit`.
+Appendix A, docs/equations.md section 3); it is built by `bayesbg.isgri.model.background_fit`.
 
 For each orbit and band the model is one of ("regimes"):
 

@@ -1,5 +1,6 @@
 """Building the per-orbit background model from the BKG pointings ([ISGRI] Appendix A,
-DOMAIN.md 3); the model itself is `bayesbg.isgri.model.background.OrbitBackgroundModel`.
+docs/equations.md section 3); the model itself is
+`bayesbg.isgri.model.background.OrbitBackgroundModel`.
 
 For each orbit and band, from the orbit's BKG pointings (sky with ``|l| >= 90`` or
 ``|b| >= 30`` deg, away from the Crab; `background_pointings`) with orbital phases

@@ -141,7 +141,7 @@ def convolve_sky_map(
 
     The map is on a regular (l, b) grid covering all longitudes (wrapped), pixel size
     ``step`` deg; pixel solid angles ``cos(b) step**2`` are used, the kernel is the
-    flat-sky response (accurate to ~2 % for |b| < 40 deg within the 14.5-deg radius).
+    flat-sky response (accurate to ~2 % for ``|b| < 40`` deg within the 14.5-deg radius).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Crab calibration of the ISGRI count rate ([ISGRI] Appendix B, DOMAIN.md 3).
+"""Crab calibration of the ISGRI count rate ([ISGRI] Appendix B, docs/equations.md section 3).
 
 1. Orbits with at least 10 Crab pointings within 4.5 deg of the Crab.
 2. Per Crab pointing, the Crab count rate ``(rate - background) / R(offset)``, with the

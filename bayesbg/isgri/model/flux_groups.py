@@ -1,5 +1,5 @@
 """Residual fluxes of groups of pointings (region x band) and their bins: the data of
-the ISGRI flux mixture ([ISGRI] Appendix A, DOMAIN.md 3; model in
+the ISGRI flux mixture ([ISGRI] Appendix A, docs/equations.md section 3; model in
 `bayesbg.isgri.model.mixture_likelihood`).
 """
 

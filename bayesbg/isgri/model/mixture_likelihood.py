@@ -1,5 +1,5 @@
 """The flux mixture of residual fluxes: its binned likelihood and the maximum-likelihood
-fit with sandwich errors, no Stan ([ISGRI] Appendix A, DOMAIN.md 3).
+fit with sandwich errors, no Stan ([ISGRI] Appendix A, docs/equations.md section 3).
 
 The per-pointing residual fluxes ``r`` (mCrab per FOV) of the pointings in a sky region
 are modelled as (``stan_models/isgri_flux_mixture.stan``)

@@ -28,3 +28,28 @@ def test_numpy_likelihood_is_the_poisson_sum_over_all_bins(tiny_fit_data):
     counts = dense["counts"]
     full = np.sum(special.xlogy(counts, expected) - expected - special.gammaln(counts + 1.0))
     assert data.log_likelihood(flux, amplitude) == pytest.approx(full, rel=1e-12)
+
+
+def test_fisher_information_is_the_negative_hessian_of_the_likelihood(tiny_fit_data):
+    data = tiny_fit_data
+    theta = np.array([1.3e-3, 0.95, 1.0, 1.05])
+    k = data.n_template
+
+    def log_like(values):
+        return data.log_likelihood(values[:k], values[k:])
+
+    steps = np.abs(theta) * 1e-4
+    n = theta.size
+    hessian = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            shifted = []
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                values = theta.copy()
+                values[i] += si * steps[i]
+                values[j] += sj * steps[j]
+                shifted.append(log_like(values))
+            hessian[i, j] = (shifted[0] - shifted[1] - shifted[2] + shifted[3]) / (
+                4 * steps[i] * steps[j])
+    information = data.fisher_information(theta[:k], theta[k:])
+    assert np.allclose(information, -hessian, rtol=2e-3, atol=1e-6 * np.abs(hessian).max())

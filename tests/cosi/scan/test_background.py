@@ -87,7 +87,9 @@ def test_selected_variant_captures_the_change_points(scan, simulated):
     flux = result.selected_row["flux_bulge"]
     assert 0.5 * truth["flux"][0] < flux < 1.5 * truth["flux"][0]
     # Bayesian blocks at a very high sigma level miss the jumps: far worse AIC
-    high = result.table.loc[result.table["key"] == "bayesian_blocks-12-photo_event_rate"]
+    key = "bayesian_blocks-12-photo_event_rate"
+    high = result.table.loc[(result.table["key"] == key)
+                            | result.table["same_nodes_as"].str.contains(key)]
     assert high["delta_aic"].item() > 50 or high["n_block"].item() >= 3
 
 
@@ -95,7 +97,8 @@ def test_selected_variant_captures_the_change_points(scan, simulated):
 def test_interrupted_scan_resumes_only_the_missing_point(scan, simulated, client):
     result, variants, work = scan
     dataset, _ = simulated
-    assert sorted(p.stem for p in work.glob("*.json")) == sorted(v.key for v in variants)
+    assert sorted(p.stem for p in work.glob("*.json")) == sorted(v.key for v in result.variants)
+    assert len(result.variants) < len(variants)  # some settings gave the same nodes
     missing = "equidistant-3-photo_event_rate"
     (work / f"{missing}.json").unlink()
     again = scan_background(dataset, variants, seed=1, work_dir=work, scheduler=client,
@@ -121,7 +124,7 @@ sigma = [5.0]
 
 
 @pytest.mark.stan
-def test_cli_scan_background_writes_a_run_directory(cosi_model, simulated, tmp_path, capsys):
+def test_cli_scan_background_writes_a_run_directory(cosi_model, simulated, tmp_path, capfd):
     dataset, _ = simulated
     dataset.write(tmp_path / "sim.nc")
     (tmp_path / "cosi.toml").write_text(CONFIG)
@@ -129,21 +132,27 @@ def test_cli_scan_background_writes_a_run_directory(cosi_model, simulated, tmp_p
     args = ["cosi", "scan-background", str(tmp_path / "cosi.toml"), "--run-dir", str(run_dir),
             "--threads"]
     assert main(args) == 0
-    out = capsys.readouterr().out
+    captured = capfd.readouterr()  # file descriptors: the Dask workers' output too
+    out = captured.out
     assert "Selected (minimum AIC)" in out and "3 of 3 variants" in out
+    for chatter in ("INFO", "distributed", "cmdstanpy", "FutureWarning", "stan_variable"):
+        assert chatter not in captured.err + out, chatter
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["run_type"] == "cosi_scan_background"
     assert summary["selected"]["scheme"] in ("equidistant", "bayesian_blocks")
     assert summary["selected"]["n_block"] >= 3
     assert summary["figures"][0]["file"] == "scan_background.png"
+    assert summary["selected"]["flux_error"]["bulge"] > 0
+    assert {c["name"] for c in summary["checks"]} == {
+        "every variant fitted", "AIC minimum inside the scanned range"}
     assert len(summary["tables"][0]["rows"]) == 3
     for name in ("scan_background.png", "scan_background.csv", "report.html"):
         assert (run_dir / name).is_file()
     assert not points_dir(run_dir).exists()  # working area removed once the run is written
     assert main(args) == 1  # an existing run is not replaced without --overwrite
-    capsys.readouterr()
+    capfd.readouterr()
     assert main([*args, "--overwrite", "--no-report"]) == 0  # starts over: every variant
-    assert "3 of 3 variants fitted" in capsys.readouterr().out
+    assert "3 of 3 variants fitted" in capfd.readouterr().out
     assert not (run_dir / "report.html").exists()
 
 
@@ -158,3 +167,26 @@ def test_variants_product_and_validation():
         BackgroundVariant("bayesian_blocks", 0.0, "a")
     with pytest.raises(ValueError, match="scheme"):
         BackgroundVariant("daily", 1.0, "a")
+
+
+def test_variants_with_the_same_nodes_are_fitted_once(simulated):
+    from bayesbg.cosi.scan import distinct_variants
+
+    dataset, _ = simulated
+    variants = background_variants(tracers=["photo_event_rate"], n_blocks=[4],
+                                   sigma=[30.0, 40.0, 50.0])
+    distinct, equivalent = distinct_variants(dataset, variants)
+    keys = [v.key for v in distinct]
+    assert keys[0] == "equidistant-4-photo_event_rate" and len(keys) == 2
+    assert equivalent[keys[1]] == ["bayesian_blocks-40-photo_event_rate",
+                                   "bayesian_blocks-50-photo_event_rate"]
+
+
+@pytest.mark.stan
+def test_flux_errors_follow_the_curvature(scan):
+    result, _, _ = scan
+    table = result.table
+    assert (table["flux_error_bulge"] > 0).all()
+    # one block cannot absorb the jumps: its flux is wrong, not more certain
+    row = result.selected_row
+    assert row["flux_error_bulge"] < 0.5 * row["flux_bulge"]
