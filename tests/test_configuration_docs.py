@@ -21,7 +21,7 @@ _MARKED = re.compile(r"<!--\s*config:\s*(?P<target>[\w.]+)\s*-->\s*\n```toml\n(?
                      re.DOTALL)
 _LISTED = re.compile(r"expected one of \[(?P<keys>[^\]]*)\]")
 CONFIGS = ["SamplerConfig", "CosiFitConfig", "ScanConfig", "DeconvolveConfig", "BinningConfig",
-           "IsgriRunConfig", "SpectrumFitConfig"]
+           "IsgriRunConfig", "SpectrumFitConfig", "SkyModelsConfig", "ResultsConfig"]
 
 
 def _examples() -> list[tuple[str, str]]:

@@ -1,5 +1,5 @@
 """``bayesbg cosi ...`` subcommands: simulate, fit, optimize, scan-background, scan-template,
-bin, deconvolve, spectrum."""
+sky-models, results, bin, deconvolve, spectrum."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 
 from bayesbg.config.seeds import seed_argument
 from bayesbg.cosi.pointsource.cli import register_spectrum
+from bayesbg.cosi.results.cli import register_results
+from bayesbg.cosi.skymodels.cli import register_sky_models
 
 __all__ = ["register"]
 
@@ -106,6 +108,8 @@ def register(
     _register_bin(commands, common_parent, formatter)
     _register_deconvolve(commands, common_parent, formatter)
     register_spectrum(commands, common_parent, formatter)
+    register_sky_models(commands, common_parent, formatter)
+    register_results(commands, common_parent, formatter)
 
 
 def _simulate(args: argparse.Namespace) -> int:

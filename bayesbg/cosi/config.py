@@ -22,6 +22,8 @@ Example file (paths relative to the file)::
     n_blocks = 24                  # equidistant
     altitude_step = 1.0            # altitude, km
     response = "response.nc"       # optional; default the dataset's, else from the counts
+    # or, instead of tracer/scheme/sigma/detrend/n_blocks/altitude_step:
+    # from_scan = "runs/cosi-511-scan-background"  # the variant a background scan selected
 
     [priors]
     flux_mean = 1e-3               # ph cm-2 s-1, one value or one per template
@@ -37,12 +39,22 @@ Optional ``[scan_background]`` and ``[scan_template]`` tables in the same file c
 the scans (``bayesbg cosi scan-background|scan-template``); they are read and checked by
 `bayesbg.cosi.scan.config`, which also documents their keys.
 
+``[background] from_scan`` names the run directory of ``bayesbg cosi scan-background``:
+the fit (and every configuration sharing the ``[background]`` table: the template scan,
+deconvolution, sky models) then uses the variant the scan selected by AIC (tracer,
+time-node scheme, its setting, detrend), read from the scan's ``summary.json`` when the
+background model is built, so the scan can be run from the same file first. The scan
+must have been run on the same dataset file (its SHA-256 is checked).
+
 Unknown tables or keys are errors.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,19 +72,31 @@ from bayesbg.cosi.model.background import (
     read_background_response,
     scheme_blocks,
 )
+from bayesbg.stan import sha256_file
 
-__all__ = ["SCAN_TABLES", "CosiFitConfig", "data_and_background_values"]
+__all__ = [
+    "OTHER_TABLES",
+    "SCAN_TABLES",
+    "CosiFitConfig",
+    "data_and_background_values",
+    "read_scan_selection",
+]
 
 log = logging.getLogger(__name__)
 
 SCAN_TABLES = ("scan_background", "scan_template")
 """Tables of the same file read by `bayesbg.cosi.scan.config` (not by `CosiFitConfig`)."""
+OTHER_TABLES = ("sky_models", "results")
+"""More tables of the same file, read by their own stage (`bayesbg.cosi.skymodels`,
+`bayesbg.cosi.results`)."""
 
 _TOP = {"seed", "run_dir", "grainsize", "native", "data", "background", "priors", "sampler",
-        *SCAN_TABLES}
+        *SCAN_TABLES, *OTHER_TABLES}
 _DATA = {"dataset", "templates", "energy_min", "energy_max"}
-_BACKGROUND = {"tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step",
-               "response"}
+_VARIANT = ("tracer", "scheme", "sigma", "detrend", "n_blocks", "altitude_step")
+_BACKGROUND = {*_VARIANT, "response", "from_scan"}
+_SETTING_FIELD = {"equidistant": "n_blocks", "altitude": "altitude_step",
+                  "bayesian_blocks": "sigma"}
 _PRIORS = {"flux_mean", "flux_sd", "background_sd"}
 
 
@@ -104,6 +128,11 @@ class CosiFitConfig(TomlConfig):
         Bayesian blocks on counts over the tracer's prediction. Default is True.
     response : `~pathlib.Path` or None
         Background-response file.
+    from_scan : `~pathlib.Path` or None
+        Run directory of a background scan whose selected variant replaces ``tracer``,
+        ``scheme``, its setting and ``detrend`` (:meth:`resolved`).
+    scan_selection : mapping or None
+        The selected variant once resolved (``summary["selected"]`` of the scan).
     flux_prior_mean, flux_prior_sd : float or tuple of float
         ph cm-2 s-1. Defaults 1e-3 and 3e-3.
     background_prior_sd : float
@@ -134,6 +163,8 @@ class CosiFitConfig(TomlConfig):
     sigma: float = 3.0
     detrend: bool = True
     response: Path | None = None
+    from_scan: Path | None = None
+    scan_selection: Mapping[str, Any] | None = None
     flux_prior_mean: float | tuple[float, ...] = 1e-3
     flux_prior_sd: float | tuple[float, ...] = 3e-3
     background_prior_sd: float = 0.1
@@ -204,6 +235,8 @@ class CosiFitConfig(TomlConfig):
             "sigma": self.sigma,
             "detrend": self.detrend,
             "response": str(self.response) if self.response else None,
+            "from_scan": str(self.from_scan) if self.from_scan else None,
+            "scan_selection": dict(self.scan_selection) if self.scan_selection else None,
             "flux_prior_mean": self.flux_prior_mean,
             "flux_prior_sd": self.flux_prior_sd,
             "background_prior_sd": self.background_prior_sd,
@@ -219,8 +252,38 @@ class CosiFitConfig(TomlConfig):
             dataset = dataset.select_energy(self.energy_min, self.energy_max)
         return dataset
 
+    def resolved(self) -> CosiFitConfig:
+        """This configuration with the background variant of ``from_scan`` filled in.
+
+        Without ``from_scan`` the configuration itself. Otherwise ``tracer``, ``scheme``,
+        the scheme's setting (``n_blocks``, ``altitude_step`` or ``sigma``) and
+        ``detrend`` are those the scan selected, and ``scan_selection`` records them.
+
+        Raises
+        ------
+        FileNotFoundError, ValueError
+            If the scan's run directory is missing or unfinished, or was run on another
+            dataset (SHA-256 of the dataset file).
+        """
+        if self.from_scan is None or self.scan_selection is not None:
+            return self
+        selected = read_scan_selection(self.from_scan, dataset=self.dataset)
+        changes: dict[str, Any] = {"tracer": selected["tracer"],
+                                   "scheme": selected["scheme"],
+                                   "detrend": bool(selected["detrend"]),
+                                   "scan_selection": selected}
+        setting = float(selected["setting"])
+        field_name = _SETTING_FIELD[selected["scheme"]]
+        changes[field_name] = int(round(setting)) if field_name == "n_blocks" else setting
+        return dataclasses.replace(self, **changes)
+
     def background_model(self, dataset: CosiDataset) -> BackgroundModel:
-        """The background model of this configuration for ``dataset``."""
+        """The background model of this configuration for ``dataset``.
+
+        With ``from_scan``, the scan's selected variant (:meth:`resolved`).
+        """
+        if self.from_scan is not None and self.scan_selection is None:
+            return self.resolved().background_model(dataset)
         if self.tracer not in dataset.tracers:
             raise ValueError(
                 f"background.tracer: {self.tracer!r} is not one of the dataset's tracers "
@@ -287,4 +350,60 @@ def data_and_background_values(document: TomlTable, *, templates: bool = True
         values["detrend"] = background.boolean("detrend")
     if "response" in background:
         values["response"] = background.path("response")
+    if "from_scan" in background:
+        given = [key for key in _VARIANT if key in background]
+        if given:
+            raise background.error("from_scan", f"the scan's selected variant sets the "
+                                   f"tracer and time nodes; remove {', '.join(given)} or "
+                                   "from_scan")
+        values["from_scan"] = background.path("from_scan")
     return values
+
+
+def read_scan_selection(run_dir: str | Path, *, dataset: str | Path | None = None
+                        ) -> dict[str, Any]:
+    """The background variant a finished ``bayesbg cosi scan-background`` run selected.
+
+    Parameters
+    ----------
+    run_dir : str or `~pathlib.Path`
+        The scan's run directory (its ``summary.json``).
+    dataset : str or `~pathlib.Path`, optional
+        The dataset file about to be fitted: it must be the one the scan ran on
+        (SHA-256 of the file against the scan's ``inputs_sha256["dataset"]``).
+
+    Returns
+    -------
+    selected : dict
+        ``scheme``, ``setting``, ``tracer``, ``detrend``, ``key``, ``n_block``, ``aic``,
+        ... and ``run_dir`` (absolute).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run directory or its ``summary.json`` is missing (run the scan first).
+    ValueError
+        If it is not a background scan, or was run on another dataset.
+    """
+    path = Path(run_dir).expanduser().absolute()
+    summary_file = path / "summary.json"
+    if not summary_file.is_file():
+        raise FileNotFoundError(f"background.from_scan: {path} holds no finished scan "
+                                "(no summary.json); run `bayesbg cosi scan-background` first")
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    selected = summary.get("selected")
+    if summary.get("run_type") != "cosi_scan_background" or not isinstance(selected, dict) \
+            or not {"scheme", "setting", "tracer", "detrend"} <= set(selected):
+        raise ValueError(f"background.from_scan: {path} is not a background scan run "
+                         f"(run_type {summary.get('run_type')!r})")
+    if selected["scheme"] not in SCHEMES:
+        raise ValueError(f"background.from_scan: {path}: unknown scheme "
+                         f"{selected['scheme']!r}")
+    if dataset is not None:
+        recorded = summary.get("inputs_sha256", {}).get("dataset")
+        actual = sha256_file(dataset)
+        if recorded != actual:
+            raise ValueError(f"background.from_scan: {path} was run on another dataset "
+                             f"(SHA-256 {str(recorded)[:12]}..., {Path(dataset).name} has "
+                             f"{actual[:12]}...); re-run the scan")
+    return {**selected, "run_dir": str(path)}

@@ -351,11 +351,13 @@ class CosiDataset:
         }
         return xr.Dataset(variables, coords=coords, attrs=attrs)
 
-    def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
+    def write(self, path: str | Path, *, overwrite: bool = False,
+              attrs: Mapping[str, str | int | float] | None = None) -> Path:
         """Write the dataset to one netCDF4/HDF5 file, atomically.
 
         The file is written under a temporary name beside ``path`` and renamed into
-        place, so an existing file is a complete one.
+        place, so an existing file is a complete one. Equal datasets give byte-identical
+        files.
 
         Parameters
         ----------
@@ -363,6 +365,9 @@ class CosiDataset:
             Destination, conventionally ``*.nc``.
         overwrite : bool
             Replace an existing file. Default is False.
+        attrs : mapping of str to str, int or float, optional
+            Extra global attributes (e.g. provenance, a simulation's truth as JSON); they
+            may not replace the format's own (``docs/formats.md``).
 
         Returns
         -------
@@ -375,6 +380,13 @@ class CosiDataset:
         """
         target = check_writable_target(path, overwrite=overwrite)
         dataset = self.to_xarray()
+        for key, value in dict(attrs or {}).items():
+            if key in dataset.attrs:
+                raise ValueError(f"attrs: {key!r} is an attribute of the format itself")
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise ValueError(f"attrs[{key!r}]: expected a string or number, found "
+                                 f"{type(value).__name__}")
+            dataset.attrs[key] = value
         encoding = {name: {"compression": "gzip", "compression_opts": 1}
                     for name in dataset.data_vars if name.startswith("template_")}
         with atomic_file(target, overwrite=overwrite) as partial:

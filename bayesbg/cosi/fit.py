@@ -233,8 +233,9 @@ def run_fit_config(
     """``bayesbg cosi fit CONFIG``: read a TOML configuration, fit, write a run directory.
 
     The run directory holds a copy of the configuration file as ``cosi.toml``;
-    ``summary.json`` holds it resolved (absolute paths) as ``cosi_config``. The checks are
-    the next stage: ``bayesbg cosi fit`` then runs
+    ``summary.json`` holds it resolved (absolute paths, and with ``[background]
+    from_scan`` the scan's selected variant as ``scan_selection``) as ``cosi_config``.
+    The checks are the next stage: ``bayesbg cosi fit`` then runs
     :func:`bayesbg.cosi.checks.check_cosi_fit` on the result.
 
     Parameters
@@ -255,7 +256,7 @@ def run_fit_config(
     -------
     result : `CosiFitResult`
     """
-    config = CosiFitConfig.read(path)
+    config = CosiFitConfig.read(path).resolved()
     native = config.native if native is None else native
     target = Path(run_dir) if run_dir is not None else config.run_dir
     check_run_dir(target, overwrite=overwrite)

@@ -13,6 +13,8 @@ Example file (paths relative to the file)::
     file = "pointing.nc"           # written by Pointing.write
     balloon_seed = 1               # regenerate the aspect of `bayesbg cosi simulate --seed 1`
     orientation = "flight.ori"     # a MEGAlib .ori file, averaged onto the time bins
+    geometry = "flight_geometry.nc"  # a flight-like geometry (bayesbg.cosi.flight): its
+                                   # pointing, instrument and event selection
     substeps = 4                   # pointings per time bin (default: 4 for balloon_seed,
                                    # one per .ori interval for orientation)
     altitude = 33.0                # km, orientation files without an altitude column
@@ -67,7 +69,8 @@ APPLICATIONS = ("matrix_free", "sparse", "dense")
 """Ways to apply the response (:mod:`bayesbg.cosi.imaging.projection`)."""
 
 _TOP = {"run_dir", "data", "pointing", "response", "background", "deconvolution", "output"}
-_POINTING = {"file", "balloon_seed", "orientation", "substeps", "altitude", "time_offset"}
+_POINTING = {"file", "balloon_seed", "orientation", "geometry", "substeps", "altitude",
+             "time_offset"}
 _INSTRUMENT = ("instrument_nside", "resolution", "area")
 _RESPONSE = {"nside", "application", *_INSTRUMENT}
 _DECONVOLUTION = {"iterations", "acceleration", "max_acceleration", "smoothing_fwhm",
@@ -87,8 +90,12 @@ class DeconvolveConfig(TomlConfig):
     pointing_file : `~pathlib.Path` or None
     balloon_seed : int or None
     orientation_file : `~pathlib.Path` or None
-        Exactly one of ``pointing_file``, ``balloon_seed`` and ``orientation_file`` (a
-        MEGAlib ``.ori`` file, :meth:`bayesbg.cosi.pointing.Pointing.from_orientation`).
+        A MEGAlib ``.ori`` file (:meth:`bayesbg.cosi.pointing.Pointing.from_orientation`).
+    geometry_file : `~pathlib.Path` or None
+        A flight-like geometry (:func:`bayesbg.cosi.flight.load_flight_geometry`): its
+        pointing of every time bin, its instrument (the ``[response]`` instrument keys are
+        then not used) and its event selection. Exactly one of ``pointing_file``,
+        ``balloon_seed``, ``orientation_file`` and ``geometry_file``.
     substeps : int or None
         Sub-pointings per time bin: of the simulated aspect (``balloon_seed``), or of the
         averaged orientation (None: one per orientation interval).
@@ -121,6 +128,7 @@ class DeconvolveConfig(TomlConfig):
     pointing_file: Path | None = None
     balloon_seed: int | None = None
     orientation_file: Path | None = None
+    geometry_file: Path | None = None
     substeps: int | None = 4
     altitude: float | None = None
     time_offset: float = 0.0
@@ -137,11 +145,13 @@ class DeconvolveConfig(TomlConfig):
     run_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        given = [self.pointing_file, self.balloon_seed, self.orientation_file]
+        given = [self.pointing_file, self.balloon_seed, self.orientation_file,
+                 self.geometry_file]
         if sum(value is not None for value in given) != 1:
-            raise ValueError("pointing: give exactly one of 'file', 'balloon_seed' and "
-                             "'orientation'")
-        if self.substeps is None and self.orientation_file is None:
+            raise ValueError("pointing: give exactly one of 'file', 'balloon_seed', "
+                             "'orientation' and 'geometry'")
+        if self.substeps is None and self.orientation_file is None and \
+                self.geometry_file is None:
             raise ValueError("pointing.substeps: expected a positive integer, found None")
         if self.altitude is not None and not self.altitude > 0:
             raise ValueError(f"pointing.altitude: expected a positive altitude in km, found "
@@ -190,6 +200,9 @@ class DeconvolveConfig(TomlConfig):
             values["balloon_seed"] = pointing.integer("balloon_seed", minimum=0)
         if "orientation" in pointing:
             values["orientation_file"] = pointing.path("orientation")
+            values["substeps"] = None
+        if "geometry" in pointing:
+            values["geometry_file"] = pointing.path("geometry")
             values["substeps"] = None
         if "substeps" in pointing:
             values["substeps"] = pointing.integer("substeps", minimum=1)
@@ -248,6 +261,7 @@ class DeconvolveConfig(TomlConfig):
                          "balloon_seed": self.balloon_seed,
                          "orientation": str(self.orientation_file)
                          if self.orientation_file else None,
+                         "geometry": str(self.geometry_file) if self.geometry_file else None,
                          "substeps": self.substeps, "altitude": self.altitude,
                          "time_offset": self.time_offset},
             "response": {"nside": self.nside,

@@ -204,6 +204,7 @@ def build_imaging_response(
     nside: int = 16,
     instrument: InstrumentSettings | None = None,
     energy: float = 511.0,
+    selection: ArrayLike | None = None,
 ) -> MatrixFreeResponse:
     """Imaging response of a dataset's populated bins for a HEALPix sky of ``nside``.
 
@@ -226,6 +227,10 @@ def build_imaging_response(
         ``area``). Default ``InstrumentSettings()``.
     energy : float
         Photon energy, keV. Default is 511.
+    selection : array_like of bool, shape (n_data_bin,), optional
+        Data-space bins an event selection keeps (e.g.
+        ``FlightGeometry.selection[0]`` of flight-like data); the response is cut to them,
+        so the sensitivity counts only photons that survive the selection. Default: all.
 
     Returns
     -------
@@ -243,6 +248,13 @@ def build_imaging_response(
         instrument=instrument if instrument is not None else InstrumentSettings())
     detector = observation.detector_response(dataset.phi_edges, dataset.psi_chi_centres,
                                              energy=energy)
+    if selection is not None:
+        keep = np.asarray(selection)
+        if keep.shape != (dataset.n_data_bin,) or keep.dtype.kind not in "biu":
+            raise ValueError(f"selection: expected {dataset.n_data_bin} booleans, one per "
+                             f"data-space bin, found shape {keep.shape}")
+        detector = sparse.csr_array(sparse.diags_array(keep.astype(np.float64)) @ detector)
+        detector.eliminate_zeros()
     exposure = observation.pixel_exposure(pixel_vectors(nside))
     detection = np.asarray(detector.sum(axis=0)).ravel()  # 1 unless the data space is cut
     sensitivity = np.asarray(exposure.T @ np.repeat(detection, dataset.n_time))

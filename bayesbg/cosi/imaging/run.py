@@ -10,6 +10,7 @@ view of the chosen iteration) and ``imaging_ts.png`` (the TS curve).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bayesbg.cosi.data import CosiDataset
+from bayesbg.cosi.flight import load_flight_geometry
 from bayesbg.cosi.imaging.config import DeconvolveConfig
 from bayesbg.cosi.imaging.deconvolve import (
     DeconvolutionResult,
@@ -104,11 +106,22 @@ def run_deconvolve_config(
         raise ValueError("run_dir: not given and not in the configuration")
     check_run_dir(target, overwrite=overwrite)
     started = time.perf_counter()
+    config = dataclasses.replace(config, background=config.background.resolved())
     dataset = config.background.load_dataset()
     background = config.background.background_model(dataset)
-    pointing = _pointing(config, dataset)
-    response: MatrixFreeResponse | MatrixResponse = build_imaging_response(
-        dataset, pointing, nside=config.nside, instrument=config.instrument)
+    if config.geometry_file is not None:
+        geometry = load_flight_geometry(config.geometry_file)
+        if geometry.n_time != dataset.n_time or geometry.n_data_bin != dataset.n_data_bin:
+            raise ValueError(f"pointing.geometry: {config.geometry_file} describes "
+                             f"{geometry.n_time} x {geometry.n_data_bin} bins, the dataset "
+                             f"has {dataset.n_time} x {dataset.n_data_bin}")
+        response: MatrixFreeResponse | MatrixResponse = build_imaging_response(
+            dataset, geometry.full_pointing(), nside=config.nside,
+            instrument=geometry.instrument, energy=geometry.band_energy(0),
+            selection=geometry.selection[0])
+    else:
+        response = build_imaging_response(dataset, _pointing(config, dataset),
+                                          nside=config.nside, instrument=config.instrument)
     if config.application != "matrix_free":
         response = response.to_matrix(dense=config.application == "dense")
     result = richardson_lucy(dataset, response, background, settings=config.settings,
@@ -234,6 +247,8 @@ def write_deconvolution_run(
         inputs["pointing"] = config.pointing_file
     if config.orientation_file is not None:
         inputs["orientation"] = config.orientation_file
+    if config.geometry_file is not None:
+        inputs["geometry"] = config.geometry_file
     return write_analysis_run_dir(
         run_dir, run_type="cosi_deconvolution", summary=summary,
         files={"image_cube.fits": cube, "imaging_map.png": map_png,

@@ -10,6 +10,7 @@ the fit's ``[data]``, ``[background]`` and ``[priors]``)::
     altitude_step = [1.0, 2.0]                      # altitude variants, km
     sigma = [1.0, 2.0, 3.0, 5.0]                    # Bayesian-block variants
     detrend = true                                  # Bayesian blocks over the tracer
+    loo_top = 5                    # optional: PSIS-LOO (NUTS, [sampler]) of the 5 best
 
     [scan_template]                # bayesbg cosi scan-template CONFIG
     sigma_l = [4.0, 6.0, 8.0, 10.0, 12.0]           # deg, strictly increasing
@@ -18,6 +19,8 @@ the fit's ``[data]``, ``[background]`` and ``[priors]``)::
     lon = 0.0                      # centre, Galactic deg
     lat = 0.0
     simulation_seed = 1            # the instrument: that of `bayesbg cosi simulate --seed 1`
+    # geometry = "flight_geometry.nc"  # or: a flight-like geometry (bayesbg.cosi.flight)
+    symmetric = false              # true: only sigma_l = sigma_b (sigma_b may be left out)
     bin_size = 6.0                 # optional; default 180 / n_phi of the dataset
     instrument_nside = 16          # bayesbg.cosi.exposure.InstrumentSettings (defaults shown)
     sky_nside = 32
@@ -34,15 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bayesbg.config import TomlConfig, TomlTable, read_toml
+from bayesbg.config import MISSING, TomlConfig, TomlTable, read_toml
 from bayesbg.cosi.config import CosiFitConfig
 from bayesbg.cosi.exposure import InstrumentSettings
 
 __all__ = ["BackgroundScanConfig", "ScanConfig", "TemplateScanConfig"]
 
-_BACKGROUND_KEYS = {"tracers", "n_blocks", "altitude_step", "sigma", "detrend"}
+_BACKGROUND_KEYS = {"tracers", "n_blocks", "altitude_step", "sigma", "detrend", "loo_top"}
 _TEMPLATE_KEYS = {"sigma_l", "sigma_b", "template", "lon", "lat", "simulation_seed",
-                  "bin_size", *InstrumentSettings.KEYS}
+                  "geometry", "symmetric", "bin_size", *InstrumentSettings.KEYS}
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class BackgroundScanConfig:
         Bayesian-block sigma levels.
     detrend : bool
         Bayesian blocks on counts over the tracer's prediction. Default is True.
+    loo_top : int
+        PSIS-LOO on the per-time-bin log-likelihood of a NUTS fit (the file's
+        ``[sampler]``) for this many variants of lowest AIC
+        (:func:`bayesbg.cosi.scan.background_loo`). Default is 0: none.
     """
 
     tracers: tuple[str, ...] | None = None
@@ -68,6 +75,7 @@ class BackgroundScanConfig:
     altitude_step: tuple[float, ...] = ()
     sigma: tuple[float, ...] = ()
     detrend: bool = True
+    loo_top: int = 0
 
     def __post_init__(self) -> None:
         if not (self.n_blocks or self.altitude_step or self.sigma):
@@ -89,6 +97,10 @@ class BackgroundScanConfig:
         if not isinstance(self.detrend, bool):
             raise ValueError(f"scan_background.detrend: expected true or false, found "
                              f"{self.detrend!r}")
+        if isinstance(self.loo_top, bool) or not isinstance(self.loo_top, int) or \
+                self.loo_top < 0:
+            raise ValueError(f"scan_background.loo_top: expected a non-negative integer, "
+                             f"found {self.loo_top!r}")
 
     @classmethod
     def from_table(cls, table: TomlTable) -> BackgroundScanConfig:
@@ -104,13 +116,15 @@ class BackgroundScanConfig:
                 values[key] = table.numbers(key, positive=True)
         if "detrend" in table:
             values["detrend"] = table.boolean("detrend")
+        if "loo_top" in table:
+            values["loo_top"] = table.integer("loo_top", minimum=0)
         return table.build(cls, values)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings."""
         return {"tracers": list(self.tracers) if self.tracers else None,
                 "n_blocks": list(self.n_blocks), "altitude_step": list(self.altitude_step),
-                "sigma": list(self.sigma), "detrend": self.detrend}
+                "sigma": list(self.sigma), "detrend": self.detrend, "loo_top": self.loo_top}
 
 
 @dataclass(frozen=True)
@@ -121,8 +135,14 @@ class TemplateScanConfig:
     ----------
     sigma_l, sigma_b : tuple of float
         Widths, deg, strictly increasing.
-    simulation_seed : int
+    simulation_seed : int or None
         Seed of the simulation whose instrument makes the templates.
+    geometry : `~pathlib.Path` or None
+        A flight-like geometry file (:func:`bayesbg.cosi.flight.load_flight_geometry`)
+        whose pointing and data space make the templates; exactly one of
+        ``simulation_seed`` and ``geometry``.
+    symmetric : bool
+        Only ``sigma_l = sigma_b``. Default is False.
     template : str
         Scanned template name. Default ``"bulge"``.
     lon, lat : float
@@ -136,7 +156,9 @@ class TemplateScanConfig:
 
     sigma_l: tuple[float, ...]
     sigma_b: tuple[float, ...]
-    simulation_seed: int
+    simulation_seed: int | None = None
+    geometry: Path | None = None
+    symmetric: bool = False
     template: str = "bulge"
     lon: float = 0.0
     lat: float = 0.0
@@ -152,9 +174,19 @@ class TemplateScanConfig:
                 raise ValueError(f"scan_template.{name}: expected strictly increasing positive "
                                  f"widths in deg, found {list(values)!r}")
         seed = self.simulation_seed
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        if (seed is None) == (self.geometry is None):
+            raise ValueError("scan_template.simulation_seed, scan_template.geometry: expected "
+                             "exactly one of them")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                                 or seed < 0):
             raise ValueError(f"scan_template.simulation_seed: expected a non-negative "
                              f"integer, found {seed!r}")
+        if not isinstance(self.symmetric, bool):
+            raise ValueError(f"scan_template.symmetric: expected true or false, found "
+                             f"{self.symmetric!r}")
+        if self.symmetric and self.sigma_b != self.sigma_l:
+            raise ValueError("scan_template.sigma_b: a symmetric scan takes the widths of "
+                             "sigma_l; leave sigma_b out")
         if self.bin_size is not None and (isinstance(self.bin_size, bool) or not isinstance(
                 self.bin_size, int | float) or self.bin_size <= 0):
             raise ValueError(f"scan_template.bin_size: expected a positive number, found "
@@ -175,12 +207,19 @@ class TemplateScanConfig:
     def from_table(cls, table: TomlTable) -> TemplateScanConfig:
         """From the ``[scan_template]`` TOML table; errors name file and key."""
         table.check_keys(_TEMPLATE_KEYS)
+        symmetric = table.boolean("symmetric", False)
+        sigma_l = table.numbers("sigma_l", positive=True)
         values: dict[str, Any] = {
-            "sigma_l": table.numbers("sigma_l", positive=True),
-            "sigma_b": table.numbers("sigma_b", positive=True),
-            "simulation_seed": table.integer("simulation_seed", minimum=0),
+            "sigma_l": sigma_l,
+            "sigma_b": table.numbers("sigma_b", sigma_l if symmetric else MISSING,
+                                     positive=True),
+            "symmetric": symmetric,
             "instrument": InstrumentSettings.from_table(table),
         }
+        if "simulation_seed" in table:
+            values["simulation_seed"] = table.integer("simulation_seed", minimum=0)
+        if "geometry" in table:
+            values["geometry"] = table.path("geometry")
         if "template" in table:
             values["template"] = table.string("template")
         for key in ("lon", "lat"):
@@ -193,7 +232,9 @@ class TemplateScanConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings (the instrument's keys at the top level, as in TOML)."""
         return {"sigma_l": list(self.sigma_l), "sigma_b": list(self.sigma_b),
-                "simulation_seed": self.simulation_seed, "template": self.template,
+                "simulation_seed": self.simulation_seed,
+                "geometry": str(self.geometry) if self.geometry else None,
+                "symmetric": self.symmetric, "template": self.template,
                 "lon": self.lon, "lat": self.lat, "bin_size": self.bin_size,
                 **self.instrument.to_dict()}
 

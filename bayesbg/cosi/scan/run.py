@@ -11,6 +11,7 @@ and a finished run directory before fitting.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from bayesbg.cosi.config import CosiFitConfig
+from bayesbg.cosi.flight import load_flight_geometry
 from bayesbg.cosi.model.background import read_background_response
 from bayesbg.cosi.model.sky import TemplateBuilder
 from bayesbg.cosi.scan.background import (
@@ -30,7 +32,8 @@ from bayesbg.cosi.scan.background import (
 )
 from bayesbg.cosi.scan.config import ScanConfig
 from bayesbg.cosi.scan.figures import background_scan_figure, template_scan_figure
-from bayesbg.cosi.scan.template import TemplateScanResult, scan_template
+from bayesbg.cosi.scan.loo import background_loo
+from bayesbg.cosi.scan.template import TemplateScanResult, scan_template, width_interval
 from bayesbg.stan import check_run_dir, stan_versions, write_analysis_run_dir
 
 __all__ = [
@@ -104,6 +107,23 @@ def run_scan_background_config(
         work_dir=work, scheduler=scheduler, workers=workers,
         processes=processes, show_progress=show_progress,
     )
+    table = result.table
+    loo_note = []
+    if scan.loo_top:
+        ranked = [result.variants[i] for i in np.argsort(table["aic"].to_numpy())
+                  if np.isfinite(table["aic"].iloc[i])][:scan.loo_top]
+        loo = background_loo(
+            dataset, ranked, seed=seed, config=config.sampler, templates=config.templates,
+            response=response, flux_prior_mean=config.flux_prior_mean,
+            flux_prior_sd=config.flux_prior_sd, background_prior_sd=config.background_prior_sd,
+            work_dir=work / "loo", scheduler=scheduler, workers=1, processes=processes,
+            show_progress=show_progress)
+        table = table.merge(loo.drop(columns="error"), on="key", how="left")
+        table["delta_elpd_loo"] = table["elpd_loo"] - table["elpd_loo"].max()
+        result = dataclasses.replace(result, table=table)
+        loo_note = [f"PSIS-LOO (NUTS, {config.sampler.chains} chains x "
+                    f"{config.sampler.iter_sampling} draws, per time bin) of the "
+                    f"{len(ranked)} variants of lowest AIC"]
     figure = background_scan_figure(result)
     best = result.selected_row
     fluxes = ", ".join(f"{name} {best[f'flux_{name}']:.4g} +- {best[f'flux_error_{name}']:.2g}"
@@ -119,7 +139,8 @@ def run_scan_background_config(
                      "flux_error": {name: float(best[f"flux_error_{name}"])
                                     for name in result.template_names}},
         "checks": background_scan_checks(result),
-        "tables": [_table_entry("Background variants (maximum likelihood; AIC = 2k - 2 ln L)",
+        "tables": [_table_entry("Background variants (maximum likelihood; AIC = 2k - 2 ln L"
+                                + "".join(f"; {note}" for note in loo_note) + ")",
                                 result.table)],
         "figures": [{"file": "scan_background.png",
                      "caption": "Delta AIC against the number of parameters, coloured by the "
@@ -165,18 +186,25 @@ def run_scan_template_config(
     """
     started = time.perf_counter()
     config, scan, target = _open_scan(path, "scan_template", run_dir, overwrite=overwrite)
+    config = config.resolved()
     dataset = config.load_dataset()
     background = config.background_model(dataset)
-    bin_size = scan.bin_size if scan.bin_size is not None else 180.0 / dataset.n_phi
-    builder = TemplateBuilder.simulated(
-        scan.simulation_seed, n_time=dataset.n_time, bin_size=bin_size,
-        instrument=scan.instrument, lon=scan.lon, lat=scan.lat,
-    )
+    builder: TemplateBuilder
+    if scan.geometry is not None:
+        builder = load_flight_geometry(scan.geometry).template_builder(lon=scan.lon,
+                                                                       lat=scan.lat)
+    else:
+        bin_size = scan.bin_size if scan.bin_size is not None else 180.0 / dataset.n_phi
+        builder = TemplateBuilder.simulated(
+            scan.simulation_seed, n_time=dataset.n_time, bin_size=bin_size,
+            instrument=scan.instrument, lon=scan.lon, lat=scan.lat,
+        )
     seed = config.seed if seed is None else seed
     work = points_dir(target)
     result = scan_template(
         dataset, background, builder, sigma_l=scan.sigma_l, sigma_b=scan.sigma_b, seed=seed,
-        template=scan.template, templates=config.templates, work_dir=work,
+        template=scan.template, templates=config.templates, symmetric=scan.symmetric,
+        work_dir=work,
         scheduler=scheduler, workers=workers, processes=processes,
         show_progress=show_progress,
     )
@@ -197,6 +225,13 @@ def run_scan_template_config(
     }
     if len(profile):
         summary["tables"].append(_table_entry("Symmetric widths (sigma_l = sigma_b)", profile))
+    if len(profile) >= 3:
+        width = width_interval(profile["sigma"], profile["log_likelihood"],
+                               profile[f"flux_{result.template}"])
+        summary["width"] = width.to_dict()
+        low, high = width.intervals[1.0]
+        summary["key_result"] += (f"; symmetric width {width.best:.2f} deg "
+                                  f"(68 % {low:.2f}-{high:.2f})")
     written = _write_scan_run(target, "template", result.table, figure, summary,
                               config=config, scan=scan.to_dict(), path=path,
                               scheduler=scheduler, workers=workers, seed=seed,

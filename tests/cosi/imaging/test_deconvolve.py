@@ -218,3 +218,23 @@ def test_settings_and_inputs_are_validated(crab):
     with pytest.raises(ValueError, match="background"):
         richardson_lucy(dataset, response, build_background_model(
             small, blocks=equidistant_blocks(12, 2), tracer="photo_event_rate"))
+
+
+def test_a_selection_cuts_the_response_and_its_sensitivity():
+    dataset, _ = simulate_cosi(5, n_time=12, bin_size=15.0, instrument=COARSE,
+                               sigma=10.0, n_change_points=0)
+    pointing = balloon_pointing(5, n_time=12)
+    full = build_imaging_response(dataset, pointing, nside=8, instrument=INSTRUMENT)
+    keep = np.zeros(dataset.n_data_bin, dtype=bool)
+    keep[: dataset.n_data_bin // 2] = True  # the first half of the phi bins
+    cut = build_imaging_response(dataset, pointing, nside=8, instrument=INSTRUMENT,
+                                 selection=keep)
+    assert np.all(cut.sensitivity <= full.sensitivity + 1e-9)
+    assert 0.1 < cut.sensitivity.sum() / full.sensitivity.sum() < 0.99
+    image = np.full(768, 1e-6)
+    inside = keep[dataset.counts.col]
+    np.testing.assert_allclose(cut.forward(image)[inside], full.forward(image)[inside])
+    assert np.all(cut.forward(image)[~inside] == 0)
+    with pytest.raises(ValueError, match="selection"):
+        build_imaging_response(dataset, pointing, nside=8, instrument=INSTRUMENT,
+                               selection=keep[:10])

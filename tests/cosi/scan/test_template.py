@@ -61,3 +61,37 @@ def test_cli_scan_template_finds_the_true_width(cosi_model, tmp_path, capsys):
     own = [row[symmetric["columns"].index("delta_symmetric")] for row in symmetric["rows"]]
     assert sigma == [4.0, 8.0, 12.0] and sigma[int(np.argmin(own))] == TRUE_SIGMA
     assert (run_dir / "scan_template.png").is_file()
+
+
+def test_width_interval_of_a_quadratic_profile():
+    from bayesbg.cosi.scan import width_interval
+
+    sigma = [4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]
+    # -2 delta ln L = ((sigma - 9.5) / 1.5)^2: best 9.5, 68 % 8-11, 95 % 6.5-12.5
+    log_l = [-0.5 * ((s - 9.5) / 1.5) ** 2 for s in sigma]
+    result = width_interval(sigma, log_l, [s / 10 for s in sigma])
+    assert result.best == pytest.approx(9.5, abs=0.02)
+    assert result.intervals[1.0] == pytest.approx((8.0, 11.0), abs=0.02)
+    assert result.intervals[4.0] == pytest.approx((6.5, 12.5), abs=0.02)
+    assert result.open_ends == {1.0: [], 4.0: []}
+    assert result.flux == pytest.approx(0.95, abs=0.01)
+    assert result.flux_range == pytest.approx((0.8, 1.1), abs=0.01)
+    # a profile still falling at the grid's end: the interval is open there
+    edge = width_interval(sigma[:4], log_l[:4], [1.0] * 4)
+    assert edge.open_ends[4.0] == ["upper"] and edge.intervals[4.0][1] == 10.0
+    with pytest.raises(ValueError, match="sigma"):
+        width_interval([4.0, 6.0], [0.0, 0.0], [1.0, 1.0])
+
+
+def test_symmetric_scan_table_and_config():
+    from bayesbg.cosi.scan import ScanConfig
+
+    text = ('[data]\ndataset = "d.nc"\n[scan_template]\nsymmetric = true\n'
+            'sigma_l = [6.0, 8.0]\ngeometry = "g.nc"\n')
+    template = ScanConfig.from_toml(text).template
+    assert template.symmetric and template.sigma_b == (6.0, 8.0)
+    assert template.simulation_seed is None and template.geometry.name == "g.nc"
+    with pytest.raises(ValueError, match=r"scan_template\.sigma_b"):
+        ScanConfig.from_toml(text + "sigma_b = [6.0]\n")
+    with pytest.raises(ValueError, match="exactly one"):
+        ScanConfig.from_toml(text + "simulation_seed = 1\n")
