@@ -13,6 +13,8 @@ alone or jointly with other instruments, and the paper's two-step route
 - :mod:`~bayesbg.cosi.spectral.program`: :class:`ForwardFoldProblem` and
   ``stan_models/cosi_spectral_fit.stan``;
 - :mod:`~bayesbg.cosi.spectral.fit`: maximum likelihood and NUTS;
+- :mod:`~bayesbg.cosi.spectral.two_step`: the paper's route, band fluxes from template
+  fits (:func:`fit_band_fluxes`), then a spectral fit of them (:func:`band_flux_dataset`);
 - :mod:`~bayesbg.cosi.spectral.simulate`: multi-band counts of a point source.
 """
 
@@ -41,6 +43,13 @@ from bayesbg.cosi.spectral.simulate import (
     simulate_point_source_bands,
     toy_patterns,
 )
+from bayesbg.cosi.spectral.two_step import (
+    FIDUCIAL,
+    BandFlux,
+    band_flux_dataset,
+    band_templates,
+    fit_band_fluxes,
+)
 from bayesbg.cosi.spectral.spectrum import (
     SPECTRUM_TYPES,
     PhotonSpectrum,
@@ -51,8 +60,10 @@ from bayesbg.cosi.spectral.spectrum import (
 
 __all__ = [
     "DEFAULT_AREA_SCALE",
+    "FIDUCIAL",
     "MODEL_NAME",
     "SPECTRUM_TYPES",
+    "BandFlux",
     "CosiSpectralCounts",
     "EnergyResponse",
     "ForwardFoldProblem",
@@ -61,7 +72,10 @@ __all__ = [
     "PhotonSpectrum",
     "ShapePrior",
     "band_background_models",
+    "band_flux_dataset",
+    "band_templates",
     "band_tracer_name",
+    "fit_band_fluxes",
     "fit_forward_folded",
     "forward_fold_model",
     "log_photon_shape",

@@ -301,7 +301,8 @@ class ForwardFoldProblem:
             labels += [f"{instrument.name} {a:g}-{b:g} keV" for a, b in
                        zip(instrument.channel_min, instrument.channel_max, strict=True)]
         idata = to_inference_data(
-            fit, log_likelihood="log_lik", posterior_predictive="cosi_counts_rep",
+            fit, log_likelihood="log_lik",
+            posterior_predictive="cosi_counts_rep" if cosi is not None else None,
             coords={"dataset": list(self.dataset_names),
                     "report_band": [report_band_label(b) for b in self.report_bands],
                     "band": list(range(n_band)), "observation": labels,
