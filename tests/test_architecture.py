@@ -128,6 +128,7 @@ COSI_FLOORS = {
     "bayesbg.cosi.model": 4,
     "bayesbg.cosi.config": 5,
     "bayesbg.cosi.simulate": 5,
+    "bayesbg.cosi.flight": 5,
     "bayesbg.cosi.fit": 6,
     "bayesbg.cosi.checks": 7,
     "bayesbg.cosi.scan": 7,
