@@ -43,19 +43,19 @@ from bayesbg.cosi.spectral.simulate import (
     simulate_point_source_bands,
     toy_patterns,
 )
-from bayesbg.cosi.spectral.two_step import (
-    FIDUCIAL,
-    BandFlux,
-    band_flux_dataset,
-    band_templates,
-    fit_band_fluxes,
-)
 from bayesbg.cosi.spectral.spectrum import (
     SPECTRUM_TYPES,
     PhotonSpectrum,
     ShapePrior,
     log_photon_shape,
     quadrature_nodes,
+)
+from bayesbg.cosi.spectral.two_step import (
+    FIDUCIAL,
+    BandFlux,
+    band_flux_dataset,
+    band_templates,
+    fit_band_fluxes,
 )
 
 __all__ = [

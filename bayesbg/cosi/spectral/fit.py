@@ -22,6 +22,7 @@ from bayesbg.stan import FitResult, OptimizeResult, check_run_dir, conclude_fit,
 
 __all__ = [
     "ForwardFoldResult",
+    "data_scaled_start",
     "fit_forward_folded",
     "maximum_likelihood_forward_folded",
     "summary_parameters",
@@ -53,6 +54,33 @@ def _estimate_inits(problem: ForwardFoldProblem, estimate: Mapping[str, Any]) ->
     return inits
 
 
+def data_scaled_start(problem: ForwardFoldProblem) -> dict[str, Any]:
+    """Initial values with the photon flux scaled to the data: the reference dataset's
+    observed counts (less the known background) over its prediction for a unit photon
+    flux with every shape at its prior location (COSI alone: the counts above the
+    background totals). Falls back to the prior's flux when there is no excess."""
+    spectrum = problem.spectrum
+    start = problem.initial_values()
+    values = dict(zip(spectrum.free_parameters, start["shape_free"], strict=True))
+    lo, hi, slices = problem.true_bins()
+    unit = np.array([spectrum.bin_flux([a, b], 1.0, values)[0] for a, b in zip(lo, hi,
+                                                                            strict=True)])
+    if problem.instruments:
+        reference = problem.instruments[0]
+        columns = slices[1] if problem.cosi is not None else slices[0]
+        predicted = float(reference.predict(unit[columns]).sum())
+        background = reference.background.sum() if reference.background is not None else 0.0
+        observed = float(reference.value.sum() - background)
+    else:
+        assert problem.cosi is not None
+        cosi = problem.cosi
+        predicted = float(cosi.source_counts(unit[slices[0]]) @ cosi.pattern_total)
+        observed = float(cosi.counts.sum() - cosi.background_total.sum())
+    if predicted > 0 and observed > 0:
+        start["photon_flux"] = observed / predicted
+    return start
+
+
 def maximum_likelihood_forward_folded(
     problem: ForwardFoldProblem,
     *,
@@ -71,7 +99,8 @@ def maximum_likelihood_forward_folded(
     model : `cmdstanpy.CmdStanModel`, optional
         Default :func:`forward_fold_model`.
     start : mapping, optional
-        Initial values (:meth:`ForwardFoldProblem.initial_values` by default).
+        Initial values. Default: two starts, :func:`data_scaled_start` and the priors'
+        locations (:meth:`ForwardFoldProblem.initial_values`); the higher ln L is kept.
     fused : bool
         The fused COSI likelihood. Default True.
     **kwargs
@@ -91,9 +120,21 @@ def maximum_likelihood_forward_folded(
     kwargs.setdefault("algorithm", "lbfgs")
     kwargs.setdefault("tol_rel_grad", 1e3)
     kwargs.setdefault("require_converged", False)
-    return optimize(model, problem.to_stan_data(use_priors=False, fused=fused), seed=seed,
-                    jacobian=False, inits=dict(start) if start else problem.initial_values(),
-                    **kwargs)
+    data = problem.to_stan_data(use_priors=False, fused=fused)
+    starts = [dict(start)] if start else [data_scaled_start(problem),
+                                          problem.initial_values()]
+    best: OptimizeResult | None = None
+    for inits in starts:
+        try:
+            result = optimize(model, data, seed=seed, jacobian=False, inits=inits, **kwargs)
+        except RuntimeError as err:  # a start that fails is skipped
+            log.info("optimisation from %s failed: %s", inits.get("photon_flux"), err)
+            continue
+        if best is None or result.log_likelihood > best.log_likelihood:
+            best = result
+    if best is None:
+        raise RuntimeError("maximum_likelihood_forward_folded: every start failed")
+    return best
 
 
 class ForwardFoldResult(FitResult):

@@ -31,11 +31,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
 
 from bayesbg.config import SamplerConfig
 from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.fit import fit_cosi, maximum_likelihood
-from bayesbg.cosi.model.background import BackgroundModel
+from bayesbg.cosi.model.background import BackgroundModel, build_background_model
 from bayesbg.cosi.model.fit_data import prepare_fit_data
 from bayesbg.cosi.model.program import cosi_fit_model
 from bayesbg.cosi.spectral.instruments import InstrumentData
@@ -158,24 +159,35 @@ def fit_band_fluxes(
                                                              iter_sampling=500)
     edges = dataset.energy_edges
     scale = band_templates(exposure, energy_true_edges, edges, fiducial=fiducial)
-    model = cosi_fit_model()
+    program = cosi_fit_model()
     results = []
     for e in (range(dataset.n_energy) if bands is None else bands):
         lo, hi = float(edges[e]), float(edges[e + 1])
         band = dataset.select_energy(lo, hi)
         pattern = patterns(e)[0] if callable(patterns) else np.asarray(patterns[e])
-        template = (pattern * scale[e][:, None]).astype(np.float32)
+        model = background_models[e]
+        # time bins where nothing is expected (a pointing cut) are left out: the time
+        # axis is closed up (only the bins' widths matter to the fit)
+        kept = np.flatnonzero((model.time_profile() > 0) | (scale[e] > 0))
+        widths = np.diff(band.time_edges)[kept]
+        template = sparse.csr_array(sparse.diags_array(scale[e][kept])
+                                    @ sparse.csr_array(pattern[kept]), dtype=np.float32)
         fit_dataset = CosiDataset(
-            counts=band.counts, time_edges=band.time_edges, phi_edges=band.phi_edges,
-            n_psi_chi=band.n_psi_chi, tracers=band.tracers,
-            templates={"point_source": template},
-            background_response=background_models[e].response, altitude=band.altitude,
+            counts=sparse.csr_array(band.counts)[kept],
+            time_edges=band.time_edges[0] + np.concatenate([[0.0], np.cumsum(widths)]),
+            phi_edges=band.phi_edges, n_psi_chi=band.n_psi_chi,
+            tracers={k: v[kept] for k, v in band.tracers.items()},
+            templates={"point_source": template}, background_response=model.response,
+            altitude=None if band.altitude is None else band.altitude[kept],
             energy_edges=band.energy_edges, psi_chi_centres=band.psi_chi_centres)
-        data = prepare_fit_data(fit_dataset, background_models[e], flux_prior_mean=0.0,
+        background = build_background_model(
+            fit_dataset, blocks=np.unique(model.blocks[kept], return_inverse=True)[1] + 1,
+            tracer=model.tracer[kept], response=model.response)
+        data = prepare_fit_data(fit_dataset, background, flux_prior_mean=0.0,
                                 flux_prior_sd=flux_prior_sd)
-        ml = maximum_likelihood(data, seed=seed, model=model)
+        ml = maximum_likelihood(data, seed=seed, model=program)
         null = data.log_likelihood([0.0], np.ones(data.n_block))
-        result = fit_cosi(data, seed=seed, config=config, model=model)
+        result = fit_cosi(data, seed=seed, config=config, model=program)
         draws = result.inference_data.posterior["flux"].values.ravel()
         q5, q50, q95 = np.quantile(draws, [0.05, 0.5, 0.95])
         results.append(BandFlux(
