@@ -1,5 +1,5 @@
 """``bayesbg cosi ...`` subcommands: simulate, fit, optimize, scan-background, scan-template,
-bin, deconvolve, spectrum."""
+bin, deconvolve, spectrum, bright-sources."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bayesbg.config.seeds import seed_argument
 from bayesbg.cosi.pointsource.cli import register_spectrum
+from bayesbg.cosi.spectral.cli import register_bright_sources
 
 __all__ = ["register"]
 
@@ -105,6 +106,7 @@ def register(
     _register_bin(commands, common_parent, formatter)
     _register_deconvolve(commands, common_parent, formatter)
     register_spectrum(commands, common_parent, formatter)
+    register_bright_sources(commands, common_parent, formatter)
 
 
 def _simulate(args: argparse.Namespace) -> int:
