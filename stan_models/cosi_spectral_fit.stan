@@ -111,6 +111,22 @@ transformed data {
   int n_norm = D + has_cosi; // cross-normalisations, dataset 1 fixed at 1
   vector[R] flux_band_energy = exp(flux_band_log_energy);
   vector[M] node_energy = exp(node_log_energy);
+  // the quadrature as a sparse X x M matrix of weights (keV, the factor E included)
+  vector[M] node_weight = exp(node_log_weight);
+  array[M] int node_column;
+  array[X + 1] int node_row_start;
+  for (x in 1 : X) {
+    node_row_start[x] = node_start[x];
+    for (i in node_start[x] : (node_start[x] + node_count[x] - 1)) {
+      node_column[i] = i;
+    }
+  }
+  node_row_start[X + 1] = M + 1;
+  for (x in 2 : X) {
+    if (node_start[x] != node_start[x - 1] + node_count[x - 1]) {
+      reject("node_start: the nodes of each bin must follow the previous bin's");
+    }
+  }
   vector[M_report] report_energy = exp(report_log_energy);
   vector[N] counts_real = to_vector(counts);
   array[N] int bin_segment;
@@ -152,10 +168,12 @@ transformed parameters {
              - log_sum_exp(flux_band_log_weight
                            + log_photon_shape(spectrum_type, flux_band_log_energy,
                                               flux_band_energy, shape, pivot));
-  bin_flux = exp(log_norm
-                 + log_bin_integrals(spectrum_type, shape, pivot, node_log_energy,
-                                     node_energy, node_log_weight, nh * node_sigma,
-                                     node_start, node_count));
+  // F[x] = N sum_{nodes of x} w exp(ln S(E) - N_H sigma(E)): one sparse product
+  bin_flux = exp(log_norm)
+             * csr_matrix_times_vector(X, M, node_weight, node_column, node_row_start,
+                                       exp(log_photon_shape(spectrum_type, node_log_energy,
+                                                            node_energy, shape, pivot)
+                                           - nh * node_sigma));
 }
 model {
   if (use_priors) {

@@ -134,6 +134,7 @@ COSI_FLOORS = {
     "bayesbg.cosi.scan": 7,
     "bayesbg.cosi.imaging": 7,
     "bayesbg.cosi.pointsource": 7,
+    "bayesbg.cosi.spectral": 7,
     "bayesbg.cosi.cli": 8,
     "bayesbg.cosi": 9,
 }

@@ -21,7 +21,6 @@ import numpy as np
 from bayesbg.config import SamplerConfig
 from bayesbg.cosi.pointsource.data import SpectrumFitData
 from bayesbg.cosi.pointsource.likelihood import expected_counts
-from bayesbg.cosi.pointsource.spectrum import band, band_bin_integrals
 from bayesbg.cosi.pointsource.program import (
     BAND_PARAMETERS,
     MODEL_NAME,
@@ -31,6 +30,7 @@ from bayesbg.cosi.pointsource.program import (
     point_source_spectrum_model,
     stan_initial_values,
 )
+from bayesbg.cosi.pointsource.spectrum import band, band_bin_integrals
 from bayesbg.stan import (
     FitResult,
     OptimizeResult,

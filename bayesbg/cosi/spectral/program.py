@@ -104,19 +104,23 @@ class ForwardFoldProblem:
         """Datasets in cross-normalisation order (the first fixed at 1)."""
         return self._names
 
-    def true_bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64], list[slice]]:
-        """All true-energy bins (COSI's first) and each dataset's slice of them."""
-        lows, highs, slices, start = [], [], [], 0
+    def true_bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                 list[NDArray[np.int64]]]:
+        """All distinct true-energy bins (COSI's first; bins shared by several datasets,
+        e.g. NuSTAR's two modules, once) and, per dataset (COSI first), the indices of its
+        bins among them."""
         parts: list[tuple[NDArray, NDArray]] = []
         if self.cosi is not None:
             edges = self.cosi.energy_true_edges
             parts.append((edges[:-1], edges[1:]))
         parts += [(i.true_min, i.true_max) for i in self.instruments]
+        index: dict[tuple[float, float], int] = {}
+        columns = []
         for lo, hi in parts:
-            lows.append(lo), highs.append(hi)
-            slices.append(slice(start, start + lo.size))
-            start += lo.size
-        return np.concatenate(lows), np.concatenate(highs), slices
+            columns.append(np.array([index.setdefault((float(a), float(b)), len(index))
+                                     for a, b in zip(lo, hi, strict=True)], dtype=np.int64))
+        bins = np.array(list(index), dtype=np.float64).reshape(-1, 2)
+        return bins[:, 0], bins[:, 1], columns
 
     def to_stan_data(self, *, use_priors: bool = True, fused: bool = True,
                      grainsize: int = 0) -> dict[str, Any]:
@@ -185,7 +189,7 @@ class ForwardFoldProblem:
                                           lo.size))
         return data
 
-    def _cosi_data(self, true_slice: slice | None) -> dict[str, Any]:
+    def _cosi_data(self, true_slice: NDArray[np.int64] | None) -> dict[str, Any]:
         cosi = self.cosi
         if cosi is None:
             return {"has_cosi": 0, "J": 0, "cosi_true_bin": [], "E": 0, "S": 0,
@@ -198,7 +202,7 @@ class ForwardFoldProblem:
         return {
             "has_cosi": 1,
             "J": cosi.n_true,
-            "cosi_true_bin": np.arange(true_slice.start, true_slice.stop) + 1,
+            "cosi_true_bin": true_slice + 1,
             "E": cosi.n_band,
             "S": cosi.n_segment,
             "segment_band": cosi.segment_band + 1,
@@ -216,11 +220,12 @@ class ForwardFoldProblem:
             "atmospheric_correction": cosi.atmospheric_correction,
         }
 
-    def _instrument_data(self, slices: list[slice], n_true: int) -> dict[str, Any]:
+    def _instrument_data(self, slices: list[NDArray[np.int64]], n_true: int
+                         ) -> dict[str, Any]:
         blocks, dataset, kinds, values, errors, backgrounds = [], [], [], [], [], []
         for d, (instrument, columns) in enumerate(zip(self.instruments, slices, strict=True)):
             full = np.zeros((instrument.n_channel, n_true))
-            full[:, columns] = instrument.response
+            np.add.at(full, (slice(None), columns), instrument.response)
             blocks.append(sparse.csr_array(full))
             dataset += [d + 1] * instrument.n_channel
             kinds += [instrument.likelihood] * instrument.n_channel

@@ -71,7 +71,8 @@ def simulate_band_counts(
     ----------
     rng : `numpy.random.Generator`
     source_counts : array_like, shape (n_band, n_time)
-        Expected source counts per band and time bin.
+        Expected source counts per band and time bin for patterns summing to 1 (times the
+        pattern's sum, which is 0 where the source is out of view).
     patterns : callable or sequence
         Per band, ``P[t, c]`` (rows summing to 1 where there is exposure).
     background_counts : array_like, shape (n_band, n_time)
@@ -91,12 +92,13 @@ def simulate_band_counts(
     rows, cols, values = [], [], []
     for e in range(n_band):
         pattern = patterns(e)[0] if callable(patterns) else np.asarray(patterns[e])
-        n_source = rng.poisson(source[e])
+        total = np.asarray(pattern.sum(axis=1)).ravel()
+        n_source = rng.poisson(source[e] * total)  # no pattern, no counts (out of view)
         n_background = rng.poisson(background[e])
         for t in range(n_time):
             hits = np.zeros(n_spatial, dtype=np.int64)
             if n_source[t]:
-                hits += rng.multinomial(n_source[t], pattern[t] / pattern[t].sum())
+                hits += rng.multinomial(n_source[t], pattern[t] / total[t])
             if n_background[t]:
                 hits += rng.multinomial(n_background[t], shape_response[e])
             nonzero = np.flatnonzero(hits)
