@@ -139,6 +139,7 @@ COSI_FLOORS = {
     "bayesbg.cosi.pointsource": 7,
     "bayesbg.cosi.skymodels": 7,
     "bayesbg.cosi.results": 8,
+    "bayesbg.cosi.spectral": 7,
     "bayesbg.cosi.cli": 8,
     "bayesbg.cosi": 9,
 }

@@ -1,5 +1,5 @@
 """``bayesbg cosi ...`` subcommands: simulate, fit, optimize, scan-background, scan-template,
-sky-models, results, bin, deconvolve, spectrum."""
+sky-models, results, bin, deconvolve, spectrum, bright-sources."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bayesbg.config.seeds import seed_argument
 from bayesbg.cosi.pointsource.cli import register_spectrum
 from bayesbg.cosi.results.cli import register_results
 from bayesbg.cosi.skymodels.cli import register_sky_models
+from bayesbg.cosi.spectral.cli import register_bright_sources
 
 __all__ = ["register"]
 
@@ -110,6 +111,7 @@ def register(
     register_spectrum(commands, common_parent, formatter)
     register_sky_models(commands, common_parent, formatter)
     register_results(commands, common_parent, formatter)
+    register_bright_sources(commands, common_parent, formatter)
 
 
 def _simulate(args: argparse.Namespace) -> int:

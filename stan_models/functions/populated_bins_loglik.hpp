@@ -52,6 +52,34 @@
 // is NaN (the sampler rejects such a point quietly, as with the Stan expression); only
 // m < 0 raises a domain error.
 //
+// Segment-scaled sibling (the forward-folded spectral fit, docs/cosi_spectral.md):
+//
+//   L = sum_i d_i log m_i,   m_i = g_s(i) P_i + A_b(s(i)) Bg_i,
+//   dL/dg_s = sum_{i in s} (d_i / m_i) P_i,   dL/dA_b = sum_{s in b} sum_{i in s} (d_i / m_i) Bg_i,
+//
+// where the bins are grouped in segments s (a measured-energy band and time bin, say)
+// with one sky scale g_s (the expected source counts of the segment) and one background
+// block b(s) each; P_i is the fraction of a segment's source counts in bin i.  Bins of
+// segment s are segment_start[s] .. segment_start[s + 1] - 1 (1-based, S + 1 entries,
+// the last N + 1); segment_block[s] in 1..B.  The same tiles as above (K = 1); chunks of
+// whole segments of about chunk_size bins run in parallel with STAN_THREADS; per-segment
+// sums are added in segment order, so the result does not depend on the threads.
+//
+//     real segment_scaled_loglik_chunked(vector scale, vector amplitude,
+//                                        data vector counts, data vector sky,
+//                                        data vector background,
+//                                        data array[] int segment_start,
+//                                        data array[] int segment_block,
+//                                        data int chunk_size);
+//     vector segment_scaled_loglik_per_segment(vector scale, vector amplitude,
+//                                              data vector counts, data vector sky,
+//                                              data vector background,
+//                                              data array[] int segment_start,
+//                                              data array[] int segment_block);
+//
+// (the second for generated quantities: sum_{i in s} d_i log m_i per segment, doubles.)
+// Adding these left the functions above and their results unchanged.
+//
 // Defined in the global namespace, which encloses every
 // model's namespace, so one header serves every program.  bayesbg's own code.
 #ifndef BAYESBG_POPULATED_BINS_LOGLIK_HPP
@@ -548,6 +576,196 @@ inline Eigen::VectorXd populated_bins_loglik_per_time(
 #else
   for (Eigen::Index t = 0; t < n_time; ++t) run(t);
 #endif
+  return result;
+}
+
+namespace bayesbg_populated_bins {
+
+/// Sums of one segment, bins [begin, end) with sky scale `scale` and background
+/// amplitude `amplitude`: sum d log m into loglik; if gradient, sum r P into grad_scale
+/// and sum r Bg into grad_amplitude.  False (with bad_value) if some m <= 0 or NaN.
+template <bool gradient>
+inline bool segment_sums(const problem& p, double scale, double amplitude,
+                         Eigen::Index begin, Eigen::Index end, bool avx2, double& loglik,
+                         double& grad_scale, double& grad_amplitude, double& bad_value) {
+  alignas(64) double buffer[tile_size];
+  double sum = 0.0;
+  double sum_r_sky = 0.0;
+  double sum_r_bg = 0.0;
+  for (Eigen::Index position = begin; position < end; position += tile_size) {
+    const Eigen::Index n = std::min<Eigen::Index>(tile_size, end - position);
+    if (!tile_sums<gradient>(p, &scale, amplitude, position, n, buffer, avx2, sum,
+                             &sum_r_sky, sum_r_bg, bad_value))
+      return false;
+  }
+  loglik = sum;
+  grad_scale = sum_r_sky;
+  grad_amplitude = sum_r_bg;
+  return true;
+}
+
+/// Checks of the segment layout; throws std::domain_error naming the argument.
+inline void check_segments(const char* function, Eigen::Index n_bins, Eigen::Index n_scale,
+                           Eigen::Index n_blocks, const std::vector<int>& segment_start,
+                           const std::vector<int>& segment_block) {
+  stan::math::check_size_match(function, "segment_start", segment_start.size(),
+                               "scale + 1", n_scale + 1);
+  stan::math::check_size_match(function, "segment_block", segment_block.size(), "scale",
+                               n_scale);
+  if (segment_start.front() != 1 || segment_start.back() != n_bins + 1)
+    stan::math::throw_domain_error(function, "segment_start", segment_start.front(),
+                                   "must run from 1 to N + 1, found first = ");
+  for (Eigen::Index s = 0; s < n_scale; ++s) {
+    if (segment_start[s + 1] < segment_start[s])
+      stan::math::throw_domain_error(function, "segment_start", segment_start[s + 1],
+                                     "must be non-decreasing, found ");
+    if (segment_block[s] < 1 || segment_block[s] > n_blocks)
+      stan::math::throw_domain_error(function, "segment_block", segment_block[s],
+                                     "must lie in 1..B (amplitudes), found ");
+  }
+}
+
+/// Per-segment sums of all segments (in parallel chunks with STAN_THREADS); fills
+/// loglik[s], grad_scale[s], grad_amplitude[s] (the segment's sum r Bg), failed, bad.
+template <bool gradient>
+inline void all_segment_sums(const problem& p, const double* scale, const double* amplitude,
+                             const std::vector<int>& segment_start,
+                             const std::vector<int>& segment_block, Eigen::Index chunk_size,
+                             std::vector<double>& loglik, std::vector<double>& grad_scale,
+                             std::vector<double>& grad_amplitude, std::vector<char>& failed,
+                             std::vector<double>& bad) {
+  const Eigen::Index n_segments = static_cast<Eigen::Index>(segment_block.size());
+  const Eigen::Index chunk = chunk_size > 0 ? chunk_size : default_chunk_size;
+  // Chunks of whole segments holding at least `chunk` bins (the last one fewer).
+  std::vector<Eigen::Index> chunk_begin{0};
+  for (Eigen::Index s = 0; s < n_segments; ++s)
+    if (segment_start[s + 1] - segment_start[chunk_begin.back()] >= chunk
+        && s + 1 < n_segments)
+      chunk_begin.push_back(s + 1);
+  chunk_begin.push_back(n_segments);
+  const Eigen::Index n_chunks = static_cast<Eigen::Index>(chunk_begin.size()) - 1;
+  const bool avx2 = use_avx2();
+  auto run = [&](Eigen::Index c) {
+    for (Eigen::Index s = chunk_begin[c]; s < chunk_begin[c + 1]; ++s) {
+      failed[s] = !segment_sums<gradient>(p, scale[s], amplitude[segment_block[s] - 1],
+                                          segment_start[s] - 1, segment_start[s + 1] - 1,
+                                          avx2, loglik[s], grad_scale[s],
+                                          grad_amplitude[s], bad[s]);
+    }
+  };
+#ifdef STAN_THREADS
+  if (n_chunks > 1) {
+    tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, n_chunks, 1),
+                      [&](const tbb::blocked_range<Eigen::Index>& range) {
+                        for (Eigen::Index c = range.begin(); c < range.end(); ++c) run(c);
+                      });
+  } else if (n_chunks == 1) {
+    run(0);
+  }
+#else
+  for (Eigen::Index c = 0; c < n_chunks; ++c) run(c);
+#endif
+}
+
+}  // namespace bayesbg_populated_bins
+
+template <typename TG, typename TA, typename TD, typename TP, typename TB>
+inline stan::return_type_t<TG, TA> segment_scaled_loglik_chunked(
+    const TG& scale, const TA& amplitude, const TD& counts, const TP& sky,
+    const TB& background, const std::vector<int>& segment_start,
+    const std::vector<int>& segment_block, int chunk_size, std::ostream* pstream__) {
+  using stan::math::value_of;
+  static constexpr const char* function = "segment_scaled_loglik";
+  const Eigen::Ref<const Eigen::VectorXd> d = counts;
+  const Eigen::Ref<const Eigen::VectorXd> pattern = sky;
+  const Eigen::Ref<const Eigen::VectorXd> bg = background;
+  const Eigen::VectorXd g = value_of(scale);
+  const Eigen::VectorXd a = value_of(amplitude);
+  const Eigen::Index n_bins = d.size();
+  const Eigen::Index n_segments = g.size();
+  stan::math::check_size_match(function, "sky", pattern.size(), "counts", n_bins);
+  stan::math::check_size_match(function, "background", bg.size(), "counts", n_bins);
+  bayesbg_populated_bins::check_segments(function, n_bins, n_segments, a.size(),
+                                         segment_start, segment_block);
+  const bayesbg_populated_bins::problem p{d.data(), pattern.data(), n_bins, bg.data(),
+                                          nullptr, n_bins, 1, a.size()};
+  std::vector<double> loglik(n_segments, 0.0), grad_g(n_segments, 0.0),
+      grad_bg(n_segments, 0.0), bad(n_segments, 0.0);
+  std::vector<char> failed(n_segments, 0);
+  using return_t = stan::return_type_t<TG, TA>;
+  constexpr bool gradient = !stan::is_constant<return_t>::value;
+  bayesbg_populated_bins::all_segment_sums<gradient>(
+      p, g.data(), a.data(), segment_start, segment_block, chunk_size, loglik, grad_g,
+      grad_bg, failed, bad);
+  double invalid = 0.0;  // as in evaluate(): -inf for some m = 0, NaN for NaN
+  for (Eigen::Index s = 0; s < n_segments; ++s) {
+    if (!failed[s]) continue;
+    if (bad[s] < 0)
+      stan::math::throw_domain_error(function, "expected counts", bad[s],
+                                     "must be non-negative in populated bins, found ");
+    if (!std::isnan(invalid)) invalid = bayesbg_populated_bins::invalid_rate_loglik(bad[s]);
+  }
+  double total = 0.0;
+  if (invalid != 0.0) {
+    total = invalid;
+  } else {
+    for (Eigen::Index s = 0; s < n_segments; ++s) total += loglik[s];  // fixed order
+  }
+  if constexpr (!gradient) {
+    return total;
+  } else {
+    stan::arena_t<Eigen::VectorXd> grad_scale(n_segments);
+    stan::arena_t<Eigen::VectorXd> grad_amplitude = Eigen::VectorXd::Zero(a.size());
+    for (Eigen::Index s = 0; s < n_segments; ++s) {
+      grad_scale[s] = invalid != 0.0 ? 0.0 : grad_g[s];
+      if (invalid == 0.0) grad_amplitude[segment_block[s] - 1] += grad_bg[s];
+    }
+    auto scale_arena = stan::math::to_arena(scale);
+    auto amplitude_arena = stan::math::to_arena(amplitude);
+    return stan::math::make_callback_var(
+        total,
+        [scale_arena, amplitude_arena, grad_scale, grad_amplitude](auto& result) mutable {
+          if constexpr (!stan::is_constant<TG>::value)
+            scale_arena.adj() += result.adj() * grad_scale;
+          if constexpr (!stan::is_constant<TA>::value)
+            amplitude_arena.adj() += result.adj() * grad_amplitude;
+        });
+  }
+}
+
+/// Per segment: sum over its populated bins of d log m (generated quantities; double
+/// parameters only).  -inf or NaN for a segment with some m = 0 or NaN.
+template <typename TG, typename TA, typename TD, typename TP, typename TB>
+inline Eigen::VectorXd segment_scaled_loglik_per_segment(
+    const TG& scale, const TA& amplitude, const TD& counts, const TP& sky,
+    const TB& background, const std::vector<int>& segment_start,
+    const std::vector<int>& segment_block, std::ostream* pstream__) {
+  static_assert(stan::is_constant<stan::return_type_t<TG, TA>>::value,
+                "segment_scaled_loglik_per_segment takes double parameters only "
+                "(generated quantities); use segment_scaled_loglik_chunked in the model");
+  static constexpr const char* function = "segment_scaled_loglik_per_segment";
+  const Eigen::Ref<const Eigen::VectorXd> d = counts;
+  const Eigen::Ref<const Eigen::VectorXd> pattern = sky;
+  const Eigen::Ref<const Eigen::VectorXd> bg = background;
+  const Eigen::VectorXd g = stan::math::value_of(scale);
+  const Eigen::VectorXd a = stan::math::value_of(amplitude);
+  const Eigen::Index n_bins = d.size();
+  const Eigen::Index n_segments = g.size();
+  stan::math::check_size_match(function, "sky", pattern.size(), "counts", n_bins);
+  stan::math::check_size_match(function, "background", bg.size(), "counts", n_bins);
+  bayesbg_populated_bins::check_segments(function, n_bins, n_segments, a.size(),
+                                         segment_start, segment_block);
+  const bayesbg_populated_bins::problem p{d.data(), pattern.data(), n_bins, bg.data(),
+                                          nullptr, n_bins, 1, a.size()};
+  std::vector<double> loglik(n_segments, 0.0), unused_g(n_segments, 0.0),
+      unused_bg(n_segments, 0.0), bad(n_segments, 0.0);
+  std::vector<char> failed(n_segments, 0);
+  bayesbg_populated_bins::all_segment_sums<false>(p, g.data(), a.data(), segment_start,
+                                                  segment_block, 0, loglik, unused_g,
+                                                  unused_bg, failed, bad);
+  Eigen::VectorXd result(n_segments);
+  for (Eigen::Index s = 0; s < n_segments; ++s)
+    result[s] = failed[s] ? bayesbg_populated_bins::invalid_rate_loglik(bad[s]) : loglik[s];
   return result;
 }
 

@@ -36,9 +36,13 @@ from bayesbg.cosi.io.histpy_files import (
 from bayesbg.cosi.io.megalib import ComptonEvents, PhotoEvents, iter_tra, read_tra
 from bayesbg.cosi.io.orientation import Orientation, read_ori
 from bayesbg.cosi.io.sample_data import sample_data_dir
+from bayesbg.cosi.io.selection import PAPER_SELECTION, EventSelection, select_events
 
 __all__ = [
+    "PAPER_SELECTION",
+    "EventSelection",
     "sample_data_dir",
+    "select_events",
     "BinnedEvents",
     "BinningConfig",
     "ComptonEvents",

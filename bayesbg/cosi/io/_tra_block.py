@@ -14,7 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 # keyword -> numbers read after it
-_COUNTS = {"ID": 1, "TI": 1, "GX": 2, "GZ": 2, "CE": 4, "CD": 12, "SQ": 1, "PE": 1, "PP": 3}
+_COUNTS = {"ID": 1, "TI": 1, "GX": 2, "GZ": 2, "CE": 4, "CD": 12, "SQ": 1, "PE": 1, "PP": 3,
+           "CH": 4}
+_REPEATED = ("CH",)  # keywords with one line per interaction
 ELECTRON_MASS_KEV = 510.99895
 
 
@@ -86,7 +88,7 @@ def parse_block(lines: list[str], first_line: int) -> tuple[dict[str, Any], dict
     values: dict[str, NDArray] = {}
     present: dict[str, NDArray[np.bool_]] = {}
     where: dict[str, NDArray[np.int64]] = {}
-    for key in ("ET", *_COUNTS):
+    for key in ("ET", *(k for k in _COUNTS if k not in _REPEATED)):
         rows = np.flatnonzero(keys == key)
         rows = rows[event_of_line[rows] >= 0]
         events = event_of_line[rows]
@@ -150,9 +152,6 @@ def parse_block(lines: list[str], first_line: int) -> tuple[dict[str, Any], dict
     problems.add_many(np.flatnonzero(bad_photo), where["PE"][bad_photo],
                       lambda e, _line: f"PE: expected a positive energy, found "
                       f"{values['PE'][e, 0]}")
-    valid = np.ones(n_event, dtype=bool)
-    if problems.by_event:
-        valid[list(problems.by_event)] = False
 
     def common(mask: NDArray[np.bool_]) -> dict[str, NDArray]:
         event_id = values["ID"][mask, 0]
@@ -161,14 +160,42 @@ def parse_block(lines: list[str], first_line: int) -> tuple[dict[str, Any], dict
                 "x_lat": values["GX"][mask, 1], "z_lon": values["GZ"][mask, 0],
                 "z_lat": values["GZ"][mask, 1], "line": start_line[mask].astype(np.int64)}
 
+    other_distance = _other_distances(lines, keys, event_of_line, n_event, first_line,
+                                      problems)
+    valid = np.ones(n_event, dtype=bool)
+    if problems.by_event:
+        valid[list(problems.by_event)] = False
     co = is_co & valid
     sequence = values["SQ"][co, 0]
     compton = {**common(co), "energy_gamma": e_g[co], "energy_electron": e_e[co],
                "position_1": p1[co], "position_2": p2[co],
-               "sequence_length": np.where(np.isnan(sequence), 0, sequence).astype(np.int64)}
+               "sequence_length": np.where(np.isnan(sequence), 0, sequence).astype(np.int64),
+               "other_distance": other_distance[co]}
     ph = is_ph & valid
     photo = {**common(ph), "energy": values["PE"][ph, 0], "position": values["PP"][ph]}
     other: dict[str, int] = {}
     for name in event_type[valid & ~is_co & ~is_ph].tolist():
         other[name] = other.get(name, 0) + 1
     return compton, photo, other, problems
+
+
+def _other_distances(lines: list[str], keys: NDArray, event_of_line: NDArray[np.int64],
+                     n_event: int, first_line: int, problems: BlockProblems
+                     ) -> NDArray[np.float64]:
+    """Per event, the smallest distance between consecutive interactions from the second
+    to the third on (``CH <i> x y z ...`` lines in sequence order; cm); inf for events with
+    fewer than three interactions or without ``CH`` lines."""
+    out = np.full(n_event, np.inf)
+    rows = np.flatnonzero(keys == "CH")
+    rows = rows[event_of_line[rows] >= 0]
+    if rows.size == 0:
+        return out
+    events = event_of_line[rows]
+    numbers, ok = _numbers(lines, rows, events, "CH", first_line, problems)
+    events, numbers = events[ok], numbers[ok]
+    order = np.lexsort((numbers[:, 0], events))
+    events, index, position = events[order], numbers[order, 0], numbers[order, 1:4]
+    step = np.linalg.norm(np.diff(position, axis=0), axis=1)
+    other = (events[1:] == events[:-1]) & (index[1:] >= 2)
+    np.minimum.at(out, events[1:][other], step[other])
+    return out

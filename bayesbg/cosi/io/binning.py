@@ -34,6 +34,7 @@ from bayesbg.cosi.data import CosiDataset
 from bayesbg.cosi.io.grids import HealpixGrid, RingGrid, fisbel_grid, psi_chi_layout
 from bayesbg.cosi.io.megalib import iter_tra
 from bayesbg.cosi.io.orientation import Orientation, lonlat_to_vectors
+from bayesbg.cosi.io.selection import EventSelection, select_events
 
 __all__ = [
     "BinnedEvents",
@@ -84,6 +85,10 @@ class BinningConfig(TomlConfig):
         Events read at once. Default is 200,000.
     on_error : {"raise", "skip"}
         Malformed records: stop with an error naming file and line, or skip and report.
+    selection : `~bayesbg.cosi.io.selection.EventSelection`, optional
+        Event selections of [COSI-PS] Table 1 applied to the Compton events before binning
+        (TOML: a ``selection`` table inside ``[binning]``, or ``[selection]`` beside the
+        top-level keys). Default: none.
     """
 
     time_bin: float = 3600.0
@@ -100,6 +105,7 @@ class BinningConfig(TomlConfig):
     photo_energy_max: float | None = None
     chunk_size: int = 200_000
     on_error: Literal["raise", "skip"] = "raise"
+    selection: EventSelection | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "energy_edges", tuple(float(e) for e in self.energy_edges))
@@ -172,6 +178,8 @@ class BinningConfig(TomlConfig):
                 values[key] = table.string(key)
         if "energy_edges" in table:
             values["energy_edges"] = table.numbers("energy_edges")
+        if "selection" in table:
+            values["selection"] = EventSelection.from_table(table.table("selection"))
         return table.build(cls, values)
 
 
@@ -183,7 +191,8 @@ class BinnedEvents:
 
     ``summary`` holds counts: ``compton_read``, ``compton_binned``, ``photo_read``,
     ``photo_counted``, dropped events by reason (``outside_time``, ``outside_energy``,
-    ``outside_phi``), ``other_types``, ``malformed``, and the layout (``psi_chi_layout``,
+    ``outside_phi``; ``selection_removed``: per criterion of the event selection),
+    ``other_types``, ``malformed``, and the layout (``psi_chi_layout``,
     ``frame``, ``pointing``).
     """
 
@@ -241,6 +250,7 @@ def bin_events(paths: str | Path | Sequence[str | Path], config: BinningConfig |
         "compton_read", "compton_binned", "photo_read", "photo_counted", "outside_time",
         "outside_energy", "outside_phi", "malformed")}
     other: dict[str, int] = {}
+    cut: dict[str, int] = {}  # events removed by each selection criterion
     keys: list[NDArray[np.int64]] = []
     compton_times: list[NDArray[np.int64]] = []
     photo_times: list[NDArray[np.int64]] = []
@@ -276,6 +286,12 @@ def bin_events(paths: str | Path | Sequence[str | Path], config: BinningConfig |
                 summary["photo_counted"] += int(keep.sum())
             events = chunk.compton
             summary["compton_read"] += len(events)
+            if len(events) and config.selection is not None:
+                selected, removed = select_events(events, config.selection,
+                                                  orientation=orientation)
+                for reason, count in removed.items():
+                    cut[reason] = cut.get(reason, 0) + count
+                events = _subset(events, selected)
             if not len(events):
                 continue
             assert start is not None
@@ -344,7 +360,8 @@ def bin_events(paths: str | Path | Sequence[str | Path], config: BinningConfig |
     dataset = CosiDataset(counts=counts, time_edges=time_edges, phi_edges=phi_edges,
                           n_psi_chi=n_dir, tracers=tracers, altitude=altitude,
                           energy_edges=energy_edges, psi_chi_centres=grid.centres)
-    summary.update(other_types=other, psi_chi_layout=grid.name, n_psi_chi=n_dir,
+    summary.update(other_types=other, selection_removed=cut, psi_chi_layout=grid.name,
+                   n_psi_chi=n_dir,
                    frame=config.frame, pointing=pointing if config.frame == "galactic" else "",
                    config=asdict(config))
     dropped = summary["outside_time"] + summary["outside_energy"] + summary["outside_phi"]

@@ -144,7 +144,9 @@ class ComptonEvents(_EventsBase):
     Attributes (arrays, length n): ``event_id``, ``time`` (Unix s), ``x_lon``, ``x_lat``,
     ``z_lon``, ``z_lat`` (GX/GZ, deg), ``line``, ``energy_gamma`` and ``energy_electron``
     (keV, CE), ``position_1`` and ``position_2`` ((n, 3), cm: first and second
-    interaction), ``sequence_length`` (SQ, 0 if absent).
+    interaction), ``sequence_length`` (SQ, 0 if absent), ``other_distance`` (cm: the
+    smallest distance between consecutive interactions from the second to the third on,
+    from the ``CH`` lines; inf with fewer than three interactions or no ``CH`` lines).
     """
 
     energy_gamma: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
@@ -153,6 +155,7 @@ class ComptonEvents(_EventsBase):
     position_2: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 3)))
     sequence_length: NDArray[np.int64] = field(
         default_factory=lambda: np.zeros(0, dtype=np.int64))
+    other_distance: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @property
     def energy(self) -> NDArray[np.float64]:

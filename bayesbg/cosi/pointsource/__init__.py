@@ -26,6 +26,7 @@ from bayesbg.cosi.pointsource.fit import (
 )
 from bayesbg.cosi.pointsource.likelihood import cosipy_log_like, expected_counts
 from bayesbg.cosi.pointsource.program import (
+    BAND_PARAMETERS,
     MODEL_NAME,
     PARAMETERS,
     point_source_spectrum_model,
@@ -44,6 +45,7 @@ from bayesbg.cosi.pointsource.spectrum import (
 )
 
 __all__ = [
+    "BAND_PARAMETERS",
     "COORDSYS",
     "DATA_AXES",
     "DEFAULT_ADAPT_DELTA",

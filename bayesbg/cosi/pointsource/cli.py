@@ -12,8 +12,9 @@ __all__ = ["register_spectrum"]
 
 log = logging.getLogger(__name__)
 
-_SUMMARY_TITLE = ("Posterior summary (K in ph cm-2 s-1 keV-1 at the pivot, xp in keV; "
-                  "alpha, beta, bkg_norm dimensionless)")
+_SUMMARY_TITLE = ("Posterior summary (photon_flux in ph cm-2 s-1 in the flux band, "
+                  "flux_at_pivot in ph cm-2 s-1 keV-1, xp in keV; alpha, beta, bkg_norm "
+                  "dimensionless)")
 
 
 def register_spectrum(
@@ -72,7 +73,7 @@ def _spectrum(args: argparse.Namespace) -> int:
         maximum_likelihood_spectrum,
     )
     from bayesbg.cosi.pointsource.likelihood import cosipy_log_like
-    from bayesbg.cosi.pointsource.program import PARAMETERS
+    from bayesbg.cosi.pointsource.program import BAND_PARAMETERS
     from bayesbg.stan import format_summary
 
     data = load_cosipy_fit_data(args.data, args.background, args.response, args.ori,
@@ -81,7 +82,7 @@ def _spectrum(args: argparse.Namespace) -> int:
           f"background model {data.background.sum():.6g} counts; exposure "
           f"{data.response.duration:g} s, PsiChi in the {data.response.coordsys} frame.")
     mle = maximum_likelihood_spectrum(data, seed=args.seed)
-    estimate = {name: float(mle.estimate[name]) for name in PARAMETERS}
+    estimate = {name: float(mle.estimate[name]) for name in BAND_PARAMETERS}
     print("maximum likelihood: " + ", ".join(f"{k} = {v:.6g}" for k, v in estimate.items()))
     print(f"  ln L = {mle.log_likelihood:.6f} (full Poisson); "
           f"{cosipy_log_like(data, estimate):.6f} (cosipy's convention, no ln d!)")

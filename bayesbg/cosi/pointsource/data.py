@@ -60,10 +60,13 @@ class SpectrumFitData:
         Parameter ranges; defaults (-1.95, 3), (-5, -2), (10, 1e4) keV. beta < -2 makes
         xp the peak of E^2 f(E); the upper bound of beta must be below alpha's lower one.
     log_flux_prior, alpha_prior, beta_prior, log_xp_prior, log_bkg_prior : tuple of float
-        Normal priors (mean, sd). The amplitude is sampled as the photon flux over the
-        true-energy range (ph cm-2 s-1; K is derived from it): ln flux ~ N(0, 7), very
+        Normal priors (mean, sd). The amplitude is sampled as the photon flux in
+        ``flux_band`` (ph cm-2 s-1; K is derived from it): ln flux ~ N(0, 7), very
         wide (1e-6 to 1e6 within 2 sd); alpha ~ N(-1, 1), beta ~ N(-2.3, 0.5) (typical
         Band indices); ln xp ~ N(ln 300, 1.5); ln bkg_norm ~ N(0, 1).
+    flux_band : tuple of float, optional
+        keV, the band of the sampled photon flux. Default (None): the true-energy range
+        of the response.
     """
 
     counts: NDArray[np.float64]
@@ -79,6 +82,7 @@ class SpectrumFitData:
     beta_prior: tuple[float, float] = (-2.3, 0.5)
     log_xp_prior: tuple[float, float] = (math.log(300.0), 1.5)
     log_bkg_prior: tuple[float, float] = (0.0, 1.0)
+    flux_band: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         shape = self.response.exposure.shape[1:]
@@ -101,6 +105,12 @@ class SpectrumFitData:
         if not (self.alpha_bounds[0] > -2.0 and self.beta_bounds[1] < self.alpha_bounds[0]):
             raise ValueError("alpha_bounds, beta_bounds: expected alpha > -2 and the upper "
                              "bound of beta below the lower bound of alpha")
+        if self.flux_band is not None:
+            lo, hi = (float(v) for v in self.flux_band)
+            if not 0 < lo < hi:
+                raise ValueError(f"flux_band: expected 0 < energy_min < energy_max keV, "
+                                 f"found {self.flux_band}")
+            object.__setattr__(self, "flux_band", (lo, hi))
         if self.xp_bounds[0] <= 0:
             raise ValueError(f"xp_bounds: expected positive keV, found {self.xp_bounds}")
         for name in ("log_flux_prior", "alpha_prior", "beta_prior", "log_xp_prior",
@@ -120,6 +130,14 @@ class SpectrumFitData:
         """True-energy bin edges, keV."""
         return self.response.energy_true_edges
 
+    @property
+    def photon_flux_band(self) -> tuple[float, float]:
+        """keV, the band of the sampled photon flux (``flux_band`` or the true range)."""
+        if self.flux_band is not None:
+            return self.flux_band
+        edges = self.energy_true_edges
+        return float(edges[0]), float(edges[-1])
+
     def to_stan_data(self, *, use_priors: bool = True) -> dict[str, Any]:
         """The ``data`` block of ``cosi_point_source_spectrum.stan``."""
         exposure = self.response.exposure  # (E, M, Phi, PsiChi)
@@ -134,6 +152,7 @@ class SpectrumFitData:
             "energy_true_edges": self.energy_true_edges.tolist(),
             "n_sub": int(self.n_sub),
             "pivot": float(self.pivot),
+            "flux_band": list(self.photon_flux_band),
             "M": int(n_m),
             "N": int(populated.size),
             "counts": flat_counts[populated],

@@ -22,6 +22,7 @@ from bayesbg.config import SamplerConfig, check_seed
 from bayesbg.cosi.pointsource.data import SpectrumFitData
 from bayesbg.cosi.pointsource.likelihood import expected_counts
 from bayesbg.cosi.pointsource.program import (
+    BAND_PARAMETERS,
     MODEL_NAME,
     PARAMETERS,
     inference_data,
@@ -29,6 +30,7 @@ from bayesbg.cosi.pointsource.program import (
     point_source_spectrum_model,
     stan_initial_values,
 )
+from bayesbg.cosi.pointsource.spectrum import band, band_bin_integrals
 from bayesbg.stan import (
     FitResult,
     OptimizeResult,
@@ -153,8 +155,9 @@ class PointSourceFitResult(FitResult):
     Attributes
     ----------
     inference_data : `arviz.InferenceData`
-        ``posterior`` (``K, alpha, beta, xp, bkg_norm``, ``photon_flux`` (the sampled
-        amplitude, ph cm-2 s-1), ``bin_flux`` over ``energy_true``, ``source_counts``,
+        ``posterior`` (``photon_flux`` (the sampled amplitude, ph cm-2 s-1 in the flux
+        band), ``log_xp``, ``K, alpha, beta, xp, bkg_norm``, ``flux_at_pivot``
+        (ph cm-2 s-1 keV-1), ``bin_flux`` over ``energy_true``, ``source_counts``,
         ``background_counts`` over ``energy``), ``log_likelihood`` (``log_lik`` per Em bin),
         ``posterior_predictive`` (``counts_rep``), ``observed_data`` (``counts`` per Em
         bin), ``constant_data``, ``sample_stats``.
@@ -192,7 +195,8 @@ def fit_point_source_spectrum(
     overwrite : bool
         Replace an existing run directory. Default is False.
     truth : mapping, optional
-        Known parameter values for the summary.
+        Known values of the Band parameters (``K, alpha, beta, xp, bkg_norm``) for the
+        summary; ``photon_flux`` and ``flux_at_pivot`` are computed from them.
     model : `cmdstanpy.CmdStanModel`, optional
     extra : mapping, optional
         More entries for ``summary.json``.
@@ -200,6 +204,9 @@ def fit_point_source_spectrum(
     Returns
     -------
     result : `PointSourceFitResult`
+        Its summary holds :data:`~bayesbg.cosi.pointsource.program.PARAMETERS`; K (heavy
+        tailed, see there) is in the posterior and, as quantiles, in ``summary.json``
+        (``derived``).
     """
     seed = check_seed(seed)
     if not isinstance(data, SpectrumFitData):
@@ -212,15 +219,22 @@ def fit_point_source_spectrum(
     stan_data = data.to_stan_data()
     fit = sample(model, stan_data, seed=seed, inits=inits, **config.to_kwargs())
     idata = inference_data(fit, data)
+    k_draws = idata.posterior["K"].values.ravel()
     return conclude_fit(
         PointSourceFitResult, fit, idata, model=model, stan_data=stan_data, config=config,
         seed=seed, parameters=PARAMETERS,
-        truth={k: v for k, v in truth.items() if k in PARAMETERS} if truth else None,
+        truth=_summary_truth(data, truth) if truth else None,
         run_dir=target, overwrite=overwrite,
         extra={
             "model": MODEL_NAME,
             "inits": "maximum-likelihood estimate, jittered per chain",
-            "maximum_likelihood": {name: float(mle.estimate[name]) for name in PARAMETERS},
+            "maximum_likelihood": {name: float(mle.estimate[name])
+                                   for name in (*BAND_PARAMETERS, "photon_flux")},
+            "derived": {"K": {"q5": float(np.quantile(k_draws, 0.05)),
+                              "q50": float(np.median(k_draws)),
+                              "q95": float(np.quantile(k_draws, 0.95)),
+                              "unit": "ph cm-2 s-1 keV-1 at the pivot"}},
+            "photon_flux_band_keV": list(data.photon_flux_band),
             "problem": {
                 "source_lon_deg": data.response.lon,
                 "source_lat_deg": data.response.lat,
@@ -232,6 +246,18 @@ def fit_point_source_spectrum(
             **dict(extra or {}),
         },
     )
+
+
+def _summary_truth(data: SpectrumFitData, truth: Mapping[str, float]) -> dict[str, float]:
+    """Truth for the summary: the given values plus photon_flux and flux_at_pivot."""
+    values = {k: float(v) for k, v in truth.items() if k in PARAMETERS}
+    if all(name in truth for name in ("K", "alpha", "beta", "xp")):
+        args = (float(truth["K"]), float(truth["alpha"]), float(truth["beta"]),
+                float(truth["xp"]), data.pivot)
+        values["photon_flux"] = float(band_bin_integrals(
+            np.asarray(data.photon_flux_band), *args, n_sub=data.n_sub).sum())
+        values["flux_at_pivot"] = float(band(np.array([data.pivot]), *args)[0])
+    return values
 
 
 def _jittered_inits(data: SpectrumFitData, mle: OptimizeResult, *, chains: int,

@@ -1,24 +1,29 @@
 """The binding of ``stan_models/cosi_point_source_spectrum.stan``: program, parameters,
 initial values and the ArviZ groups of its draws.
 
-The program samples the Band amplitude as the photon flux over the true-energy range
-(``photon_flux``, ph cm-2 s-1) and derives ``K``; :func:`stan_initial_values` turns
-values of :data:`PARAMETERS` into its initial values.
+The program samples the Band amplitude as the photon flux in a band (``photon_flux``,
+ph cm-2 s-1, :attr:`SpectrumFitData.photon_flux_band`) and ``ln xp``, and derives ``K``
+and ``flux_at_pivot``; :func:`stan_initial_values` turns values of the Band parameters
+(:data:`BAND_PARAMETERS`) into its initial values. :data:`PARAMETERS` are the quantities
+of the posterior summary.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 
 import arviz as az
 import cmdstanpy
+import numpy as np
 
 from bayesbg.cosi.pointsource.data import SpectrumFitData
 from bayesbg.cosi.pointsource.spectrum import band_bin_integrals
 from bayesbg.stan import compile_model, stan_model_file, to_inference_data
 
 __all__ = [
+    "BAND_PARAMETERS",
     "MODEL_NAME",
     "PARAMETERS",
     "inference_data",
@@ -29,9 +34,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PARAMETERS = ("K", "alpha", "beta", "xp", "bkg_norm")
-"""Band amplitude at the pivot (ph cm-2 s-1 keV-1), indices, peak energy (keV),
-background normalisation."""
+BAND_PARAMETERS = ("K", "alpha", "beta", "xp", "bkg_norm")
+"""The Band model's parameters as astromodels/cosipy name them: amplitude of the
+low-energy law at the pivot (ph cm-2 s-1 keV-1), indices, peak energy (keV), background
+normalisation; the maximum-likelihood estimate is given in these."""
+PARAMETERS = ("photon_flux", "flux_at_pivot", "alpha", "beta", "xp", "bkg_norm")
+"""Quantities of the posterior summary: photon flux in the flux band (ph cm-2 s-1, the
+sampled amplitude), f(pivot) (ph cm-2 s-1 keV-1), indices, xp (keV), background
+normalisation. K is kept in the posterior but not summarised: where xp falls below the
+data's energy range K grows without bound at a fixed spectrum in the data's range, so its
+mean and sd say nothing (docs/cosi_io.md)."""
 MODEL_NAME = "cosi_point_source_spectrum"
 """Name of the Stan program (``stan_models/cosi_point_source_spectrum.stan``)."""
 
@@ -53,12 +65,14 @@ def stan_initial_values(data: SpectrumFitData, values: Mapping[str, float]) -> d
     Returns
     -------
     inits : dict
-        ``photon_flux`` (ph cm-2 s-1), ``alpha``, ``beta``, ``xp``, ``bkg_norm``.
+        ``photon_flux`` (ph cm-2 s-1 in the flux band), ``alpha``, ``beta``, ``log_xp``
+        (ln keV), ``bkg_norm``.
     """
-    shape = band_bin_integrals(data.energy_true_edges, 1.0, values["alpha"], values["beta"],
-                               values["xp"], data.pivot, n_sub=data.n_sub)
-    inits = {name: float(values[name]) for name in ("alpha", "beta", "xp", "bkg_norm")}
-    inits["photon_flux"] = float(values["K"] * shape.sum())
+    in_band = band_bin_integrals(np.asarray(data.photon_flux_band), 1.0, values["alpha"],
+                                 values["beta"], values["xp"], data.pivot, n_sub=data.n_sub)
+    inits = {name: float(values[name]) for name in ("alpha", "beta", "bkg_norm")}
+    inits["log_xp"] = math.log(float(values["xp"]))
+    inits["photon_flux"] = float(values["K"] * in_band.sum())
     return inits
 
 

@@ -1,0 +1,258 @@
+"""Forward-folded spectral fits: maximum likelihood and NUTS through
+``stan_models/cosi_spectral_fit.stan`` (docs/cosi_spectral.md).
+
+:func:`maximum_likelihood_forward_folded` maximises the likelihood (priors off) with
+L-BFGS; :func:`fit_forward_folded` samples the posterior from jittered copies of that
+estimate and ends in `bayesbg.stan.conclude_fit`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cmdstanpy
+import numpy as np
+
+from bayesbg.config import SamplerConfig
+from bayesbg.cosi.spectral.program import ForwardFoldProblem, forward_fold_model
+from bayesbg.stan import FitResult, OptimizeResult, check_run_dir, conclude_fit, optimize, sample
+
+__all__ = [
+    "ForwardFoldResult",
+    "data_scaled_start",
+    "fit_forward_folded",
+    "maximum_likelihood_forward_folded",
+    "summary_parameters",
+]
+
+log = logging.getLogger(__name__)
+
+
+def summary_parameters(problem: ForwardFoldProblem) -> tuple[str, ...]:
+    """Posterior variables of the summary: photon flux, free shapes, normalisation,
+    cross-normalisations (when there are several datasets) and report-band fluxes."""
+    names = ["photon_flux", *problem.spectrum.free_parameters, "norm"]
+    if len(problem.dataset_names) > 1:
+        names.append("cross_norm")
+    if problem.report_bands:
+        names.append("report_flux")
+    return tuple(names)
+
+
+def _estimate_inits(problem: ForwardFoldProblem, estimate: Mapping[str, Any]) -> dict[str, Any]:
+    spectrum = problem.spectrum
+    free = np.atleast_1d(np.asarray(estimate.get("shape_free", []), dtype=float))
+    shape = {name: float(free[q]) for q, name in enumerate(spectrum.free_parameters)}
+    inits = problem.initial_values(photon_flux=float(estimate["photon_flux"]), shape=shape)
+    inits["cross_norm_free"] = np.atleast_1d(
+        np.asarray(estimate.get("cross_norm_free", []), dtype=float)).tolist()
+    inits["background_amplitude"] = np.atleast_1d(
+        np.asarray(estimate.get("background_amplitude", []), dtype=float)).tolist()
+    return inits
+
+
+def data_scaled_start(problem: ForwardFoldProblem) -> dict[str, Any]:
+    """Initial values with the photon flux scaled to the data: the reference dataset's
+    observed counts (less the known background) over its prediction for a unit photon
+    flux with every shape at its prior location (COSI alone: the counts above the
+    background totals). Falls back to the prior's flux when there is no excess."""
+    spectrum = problem.spectrum
+    start = problem.initial_values()
+    values = dict(zip(spectrum.free_parameters, start["shape_free"], strict=True))
+    lo, hi, slices = problem.true_bins()
+    unit = np.array([spectrum.bin_flux([a, b], 1.0, values)[0] for a, b in zip(lo, hi,
+                                                                            strict=True)])
+    if problem.instruments:
+        reference = problem.instruments[0]
+        columns = slices[1] if problem.cosi is not None else slices[0]
+        predicted = float(reference.predict(unit[columns]).sum())
+        background = reference.background.sum() if reference.background is not None else 0.0
+        observed = float(reference.value.sum() - background)
+    else:
+        assert problem.cosi is not None
+        cosi = problem.cosi
+        predicted = float(cosi.source_counts(unit[slices[0]]) @ cosi.pattern_total)
+        observed = float(cosi.counts.sum() - cosi.background_total.sum())
+    if predicted > 0 and observed > 0:
+        start["photon_flux"] = observed / predicted
+    return start
+
+
+def maximum_likelihood_forward_folded(
+    problem: ForwardFoldProblem,
+    *,
+    seed: int,
+    model: cmdstanpy.CmdStanModel | None = None,
+    start: Mapping[str, Any] | None = None,
+    fused: bool = True,
+    **kwargs: Any,
+) -> OptimizeResult:
+    """Maximum-likelihood forward-folded fit (priors off), L-BFGS.
+
+    Parameters
+    ----------
+    problem : `ForwardFoldProblem`
+    seed : int
+    model : `cmdstanpy.CmdStanModel`, optional
+        Default :func:`forward_fold_model`.
+    start : mapping, optional
+        Initial values. Default: two starts, :func:`data_scaled_start` and the priors'
+        locations (:meth:`ForwardFoldProblem.initial_values`); the higher ln L is kept.
+    fused : bool
+        The fused COSI likelihood. Default True.
+    **kwargs
+        More keywords of `bayesbg.stan.optimize`.
+
+    Returns
+    -------
+    result : `bayesbg.stan.OptimizeResult`
+        ``estimate`` holds ``photon_flux``, ``shape_free``, ``cross_norm_free``,
+        ``background_amplitude`` (arrays), the transformed parameters and generated
+        quantities; ``log_likelihood`` the full Poisson (and Gaussian) ln L.
+    """
+    if not isinstance(problem, ForwardFoldProblem):
+        raise TypeError(f"problem: expected ForwardFoldProblem, found {type(problem).__name__}")
+    model = model if model is not None else forward_fold_model()
+    kwargs.setdefault("iter", 20000)
+    kwargs.setdefault("algorithm", "lbfgs")
+    kwargs.setdefault("tol_rel_grad", 1e3)
+    kwargs.setdefault("require_converged", False)
+    data = problem.to_stan_data(use_priors=False, fused=fused)
+    starts = [dict(start)] if start else [data_scaled_start(problem),
+                                          problem.initial_values()]
+    best: OptimizeResult | None = None
+    for inits in starts:
+        try:
+            result = optimize(model, data, seed=seed, jacobian=False, inits=inits, **kwargs)
+        except RuntimeError as err:  # a start that fails is skipped
+            log.info("optimisation from %s failed: %s", inits.get("photon_flux"), err)
+            continue
+        if best is None or result.log_likelihood > best.log_likelihood:
+            best = result
+    if best is None:
+        raise RuntimeError("maximum_likelihood_forward_folded: every start failed")
+    return best
+
+
+class ForwardFoldResult(FitResult):
+    """Outcome of :func:`fit_forward_folded`.
+
+    Attributes
+    ----------
+    inference_data : `arviz.InferenceData`
+        ``posterior``: ``photon_flux`` (ph cm-2 s-1 in the spectrum's flux band), one
+        variable per free shape parameter (``index``, ``ecut``, ...), ``norm`` (ph cm-2 s-1
+        keV-1 at 1 keV, Band: at the pivot), ``cross_norm`` over ``dataset``,
+        ``background_amplitude``, ``bin_flux``, ``report_flux`` over ``report_band``,
+        ``cosi_source_counts`` and ``cosi_background_counts`` per band; ``log_likelihood``
+        (``log_lik`` per COSI band and channel), ``posterior_predictive``
+        (``cosi_counts_rep``), ``sample_stats``.
+    diagnostics, summary, seed, config, run_dir, fit
+        As `bayesbg.stan.FitResult`.
+    """
+
+
+def fit_forward_folded(
+    problem: ForwardFoldProblem,
+    *,
+    seed: int,
+    config: SamplerConfig | None = None,
+    run_dir: str | Path | None = None,
+    overwrite: bool = False,
+    truth: Mapping[str, Any] | None = None,
+    model: cmdstanpy.CmdStanModel | None = None,
+    fused: bool = True,
+    grainsize: int = 0,
+    extra: Mapping[str, Any] | None = None,
+) -> ForwardFoldResult:
+    """Sample the posterior of a forward-folded spectral fit with NUTS.
+
+    The chains start at the maximum-likelihood estimate (found first), each jittered by a
+    few per cent (seeded from ``seed``).
+
+    Parameters
+    ----------
+    problem : `ForwardFoldProblem`
+    seed : int
+    config : `bayesbg.config.SamplerConfig`, optional
+        Default ``SamplerConfig()`` (4 chains, 1000 + 1000).
+    run_dir : str or `~pathlib.Path`, optional
+    overwrite : bool
+    truth : mapping, optional
+        Known values (``photon_flux``, shape names, ``cross_norm``, ``report_flux``, ...).
+    model : `cmdstanpy.CmdStanModel`, optional
+    fused : bool
+        The fused COSI likelihood (default) or the plain Stan expression.
+    grainsize : int
+        Populated bins per chunk of the fused pass (0: 8,192).
+    extra : mapping, optional
+        More entries for ``summary.json``.
+
+    Returns
+    -------
+    result : `ForwardFoldResult`
+    """
+    if not isinstance(problem, ForwardFoldProblem):
+        raise TypeError(f"problem: expected ForwardFoldProblem, found {type(problem).__name__}")
+    config = config if config is not None else SamplerConfig()
+    target = check_run_dir(run_dir, overwrite=overwrite) if run_dir is not None else None
+    model = model if model is not None else forward_fold_model()
+    mle = maximum_likelihood_forward_folded(problem, seed=seed, model=model, fused=fused)
+    start = _estimate_inits(problem, mle.estimate)
+    rng = np.random.default_rng([int(seed), 0xF01D])
+    inits = []
+    for _ in range(config.chains):
+        chain = problem.initial_values(
+            photon_flux=start["photon_flux"] * float(np.exp(0.02 * rng.standard_normal())),
+            shape={n: v for n, v in zip(problem.spectrum.free_parameters,
+                                        start["shape_free"], strict=True)},
+            rng=rng, jitter=0.0)
+        chain["shape_free"] = [
+            float(np.clip(v + 0.002 * (p.upper - p.lower) * rng.standard_normal(),
+                          p.lower + 1e-3 * (p.upper - p.lower),
+                          p.upper - 1e-3 * (p.upper - p.lower)))
+            for v, p in zip(start["shape_free"], (problem.spectrum.prior(n) for n in
+                                                  problem.spectrum.free_parameters),
+                            strict=True)]
+        chain["cross_norm_free"] = (np.asarray(start["cross_norm_free"]) * np.exp(
+            0.02 * rng.standard_normal(len(start["cross_norm_free"])))).tolist()
+        chain["background_amplitude"] = (np.asarray(start["background_amplitude"]) * np.exp(
+            0.01 * rng.standard_normal(len(start["background_amplitude"])))).tolist()
+        inits.append(chain)
+    stan_data = problem.to_stan_data(fused=fused, grainsize=grainsize)
+    fit = sample(model, stan_data, seed=seed, inits=inits, **config.to_kwargs())
+    idata = problem.inference_data(fit)
+    names = summary_parameters(problem)
+    sampled = ["photon_flux", *problem.spectrum.free_parameters]
+    if len(problem.dataset_names) > 1:
+        sampled.append("cross_norm")
+    if problem.cosi is not None:
+        sampled.append("background_amplitude")
+    units = {"photon_flux": "ph cm-2 s-1", "norm": "ph cm-2 s-1 keV-1",
+             "report_flux": "ph cm-2 s-1", "cross_norm": ""}
+    units.update({n: problem.spectrum.prior(n).unit for n in problem.spectrum.free_parameters})
+    return conclude_fit(
+        ForwardFoldResult, fit, idata, model=model, stan_data=stan_data, config=config,
+        seed=seed, parameters=sampled, summary_parameters=names, units=units,
+        truth={k: v for k, v in truth.items() if k in names} if truth else None,
+        run_dir=target, overwrite=overwrite,
+        extra={
+            "model": "cosi_spectral_fit",
+            "spectrum": problem.spectrum.to_dict(),
+            "datasets": list(problem.dataset_names),
+            "report_bands_keV": [list(b) for b in problem.report_bands],
+            "fused_likelihood": bool(fused),
+            "maximum_likelihood": {"log_likelihood": mle.log_likelihood,
+                                   "photon_flux": float(mle.estimate["photon_flux"])},
+            "problem": {
+                "n_populated": problem.cosi.n_nonzero if problem.cosi else 0,
+                "n_segments": problem.cosi.n_segment if problem.cosi else 0,
+                "n_amplitudes": problem.cosi.n_amplitude if problem.cosi else 0,
+                "channels": {i.name: i.n_channel for i in problem.instruments},
+            },
+            **dict(extra or {}),
+        },
+    )

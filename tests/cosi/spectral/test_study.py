@@ -1,0 +1,85 @@
+"""The bright-source study: configuration, time nodes, and (slow) one source end to end
+into a results page that renders in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bayesbg.config import SamplerConfig
+from bayesbg.cosi.spectral.config import StudyConfig, quick_settings
+from bayesbg.cosi.spectral.study import StudySettings, visibility_blocks
+
+from .conftest import RMF
+
+ROOT = Path(__file__).resolve().parents[3]
+CONFIG = ROOT / "analyses" / "cosi_bright_sources" / "bright_sources.toml"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_analysis_configuration_reads():
+    config = StudyConfig.read(CONFIG)
+    assert config.sources == ("crab", "cygx1", "cena")
+    assert config.settings.area_factor == 0.2 and config.settings.time_bin == 1800.0
+    assert config.settings.sampler.chains == 4 and config.settings.band_sampler.chains == 2
+    assert config.settings.sampler.iter_sampling == 500
+    quick = quick_settings(config.settings)
+    assert quick.days == 2 and quick.sampler.iter_sampling == 200
+
+
+def test_bad_configuration_names_file_and_key(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text('data_dir = "."\nsources = ["vela"]\n')
+    with pytest.raises(ValueError, match="study.toml: sources"):
+        StudyConfig.read(path)
+    path.write_text('data_dir = "."\narea = 0.2\n')
+    with pytest.raises(ValueError, match="study.toml: area: unknown key"):
+        StudyConfig.read(path)
+    path.write_text('data_dir = "."\n[sampler]\nchain = 2\n')
+    with pytest.raises(ValueError, match="sampler.chain"):
+        StudyConfig.read(path)
+
+
+def test_time_nodes_at_the_edges_of_kept_stretches():
+    visible = np.array([0, 1, 1, 1, 0, 0, 1, 1, 0, 1], dtype=bool)
+    np.testing.assert_array_equal(visibility_blocks(visible),
+                                  [1, 1, 1, 1, 1, 1, 2, 2, 2, 3])
+    np.testing.assert_array_equal(visibility_blocks(visible, split=2),
+                                  [1, 1, 1, 2, 2, 2, 3, 4, 4, 5])
+
+
+@pytest.mark.slow
+@pytest.mark.stan
+@pytest.mark.skipif(not RMF.is_file(), reason="2016 files not found")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian: chromium)")
+def test_one_source_end_to_end_renders(tmp_path):
+    from bayesbg.cosi.spectral.results import write_study_run_dir
+    from bayesbg.cosi.spectral.study import run_source
+    from bayesbg.stan import SamplerWarning
+
+    short = SamplerConfig(chains=2, iter_warmup=150, iter_sampling=150)
+    settings = StudySettings(data_dir=RMF.parent, days=1, sampler=short, band_sampler=short,
+                             substeps=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplerWarning)
+        outcome = run_source("cena", settings)
+    run_dir = write_study_run_dir([outcome], settings, tmp_path / "run")
+    page = run_dir / "report.html"
+    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                          "--enable-logging=stderr", "--v=0", "--dump-dom",
+                          page.resolve().as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert not re.search(r"CONSOLE.*(Uncaught|Error)", dom.stderr), dom.stderr[-2000:]
+    for text in ("Table 4: Cen A, constant*powerlaw", "paper (90 %)", "pull", "Const. COSI",
+                 "COSI band flux", "spectrum_cena.png", "joint fit recovers the truth"):
+        assert text in dom.stdout, text
+    assert dom.stdout.count("<img") >= 1
