@@ -1,5 +1,5 @@
 // Forward-folded spectral fit of a COSI point source, alone or jointly with the spectra
-// of other instruments (docs/cosi_spectral.md; [COSI-PS] sections 4-5, DOMAIN.md 1, 4):
+// of other instruments (docs/cosi_spectral.md; [COSI-PS] sections 4-5, docs/equations.md sections 1, 4):
 //   f(E) = N S(E; shape) exp(-N_H sigma(E))    photon spectrum (forward_fold.stanfunctions)
 //   F[x] = integral of f over true-energy bin x, every instrument's bins (quadrature)
 // COSI, per segment s = (measured band e, time bin t) and data-space bin c:

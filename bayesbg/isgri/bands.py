@@ -1,4 +1,4 @@
-"""Energy bands of the ISGRI analysis ([ISGRI] section 2.2, DOMAIN.md 3).
+"""Energy bands of the ISGRI analysis ([ISGRI] section 2.2, docs/equations.md section 3).
 
 - `BROAD_BANDS`: 25-60, 60-80 and 80-200 keV, the bands of [ISGRI] Table 1 and Fig. 1;
 - `NARROW_BANDS`: the 21 logarithmically spaced bands between 25 and 185 keV of the

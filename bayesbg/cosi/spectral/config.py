@@ -1,7 +1,9 @@
 """The bright-source study's TOML configuration (``bayesbg cosi bright-sources CONFIG``).
 
 ```toml
-data_dir = "../../../shared/data/cosi/classic-2016"  # relative to this file
+data_dir = "classic-2016"                             # optional, relative to this file;
+                                                     # default: the sample data's classic-2016/
+                                                     # (bayesbg.cosi.io.sample_data_dir)
 sources = ["crab", "cygx1", "cena"]                  # keys of bayesbg.cosi.spectral.PAPER
 seed = 1
 output = "runs/bright_sources"                       # the run directory
@@ -26,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bayesbg.config import SamplerConfig, TomlTable, read_toml
+from bayesbg.config import SamplerConfig, TomlConfig, TomlTable
+from bayesbg.cosi.io.sample_data import sample_data_dir
 from bayesbg.cosi.spectral.study import StudySettings
 from bayesbg.cosi.spectral.tables import PAPER
 
@@ -37,7 +40,7 @@ _KEYS = {"data_dir", "sources", "seed", "output", "time_bin", "pointing_cut", "i
 
 
 @dataclass(frozen=True)
-class StudyConfig:
+class StudyConfig(TomlConfig):
     """The study's settings, sources and output directory.
 
     Attributes
@@ -52,9 +55,8 @@ class StudyConfig:
     output: Path
 
     @classmethod
-    def read(cls, path: str | Path) -> StudyConfig:
-        """Read a configuration file (module docstring)."""
-        table: TomlTable = read_toml(path)
+    def from_table(cls, table: TomlTable) -> StudyConfig:
+        """Build from the top-level table of a configuration file (module docstring)."""
         table.check_keys(_KEYS)
         sources = tuple(table.strings("sources", default=list(PAPER)))
         for name in sources:
@@ -72,7 +74,8 @@ class StudyConfig:
                 base = base.replace(**dict(sub.values))
             samplers[key] = base
         settings = StudySettings(
-            data_dir=table.path("data_dir"),
+            data_dir=(table.path("data_dir") if "data_dir" in table
+                      else sample_data_dir() / "classic-2016"),
             seed=table.integer("seed", default=1, minimum=0),
             time_bin=table.number("time_bin", default=1800.0, positive=True),
             days=table.integer("days", default=None, minimum=1),
@@ -82,8 +85,7 @@ class StudyConfig:
             substeps=table.integer("substeps", default=30, minimum=1),
             **samplers)
         return cls(settings=settings, sources=sources,
-                   output=table.path("output", default=Path(path).parent / "runs"
-                                     / "bright_sources"))
+                   output=table.path("output", default=table.base / "runs" / "bright_sources"))
 
 
 def quick_settings(settings: StudySettings) -> StudySettings:
