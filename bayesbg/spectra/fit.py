@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from bayesbg.stan import (
     check_run_dir,
     compile_model,
     conclude_fit,
+    optimize,
     sample,
     stan_model_file,
     to_inference_data,
@@ -355,24 +356,10 @@ def _max_likelihood(stan_model: cmdstanpy.CmdStanModel, prepared: Prepared,
         "cross_norm_free": list(np.asarray(median["cross_norm"])[1:]),
     }
     try:
-        mle = stan_model.optimize(data=data, seed=int(seed), inits=init, iter=5000,
-                                  jacobian=False)
-    except RuntimeError as err:
-        warnings.warn(f"maximum-likelihood fit failed, no AIC/BIC: "
-                      f"{StanRunError.from_cmdstanpy('optimising spectral_fit', err)}",
-                      stacklevel=2)
+        result = optimize(stan_model, data, seed=int(seed), inits=init, iter=5000)
+    except StanRunError as err:
+        warnings.warn(f"maximum-likelihood fit failed, no AIC/BIC: {err}", stacklevel=2)
         return None
-    # bayesbg.stan.optimize counts parameters from the output, where cmdstanpy leaves out
-    # zero-size variables (cross_norm_free with one dataset); count them here instead
-    quiet = logging.getLogger("cmdstanpy")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # scalar-variable deprecation notices of CmdStanMLE
-    try:
-        estimate = {name: np.asarray(value) for name, value in mle.stan_variables().items()}
-    finally:
-        quiet.setLevel(level)
-    pointwise = estimate["log_lik"]
-    return OptimizeResult(kind="maximum likelihood", estimate=estimate,
-                          log_likelihood=float(np.sum(pointwise)),
-                          n_parameters=prepared.n_free, n_observations=int(pointwise.size),
-                          fit=mle)
+    # the run layer counts the parameters in the output, where cmdstanpy leaves out
+    # zero-size variables (cross_norm_free with one dataset); the model knows them all
+    return replace(result, n_parameters=prepared.n_free)
