@@ -11,7 +11,7 @@ the spectra and the point source are in `bayesbg.isgri.simulate_sky`):
 - **programmes** per orbit: Galactic only (30 %), high latitude only (26 %), mixed
   (39 %; the BKG pointings either interleaved or one contiguous block), Crab visits
   (4 %, dithered around the Crab up to 6 deg) and visits of the point source (1 %,
-  Sco X-1, dithered up to 6 deg and kept at |b| < 29.5 deg);
+  Sco X-1, dithered up to 6 deg and kept at ``|b| < 29.5`` deg);
 - **sky**: Galactic pointings concentrated on the centre and the plane (with a deeper
   L-20 programme), BKG pointings at high latitude (10 % in the 3C 273/Coma field) and in
   the outer plane;

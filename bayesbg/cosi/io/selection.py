@@ -1,26 +1,29 @@
 """Event selections of [COSI-PS] Table 1, applied to MEGAlib Compton events before binning
 (docs/cosi_io.md, "Event selections").
 
-=====================================  ================  ==================================
-[COSI-PS] Table 1                      field             from
-=====================================  ================  ==================================
-number of interactions 2-7             ``sequence``      ``SQ``
-distance first two interactions        ``first_distance``  ``CD`` (C1, C2)
+=====================================  ========================  ==============================
+[COSI-PS] Table 1                      field                     from
+=====================================  ========================  ==============================
+number of interactions 2-7             ``sequence_min/max``      ``SQ``
+distance first two interactions        ``first_distance_min``    ``CD`` (C1, C2)
 > 0.5 cm
-distance between other interactions    ``other_distance``  ``CH`` lines (consecutive
-(3+) > 0.3 cm                                            interactions from the 2nd to 3rd
-                                                         on)
-energy 40 keV - 5 MeV                  ``energy``        ``CE`` (E_g + E_e)
-Compton scatter angle 0-60 deg         ``phi``           ``CE``
-altitude > 33 km                       ``altitude_min``  the orientation's ``altitude``
-                                                         column (newer .ori layout)
-disk around a known source 0-60 deg    ``source`` +      events' ``GZ`` (or the orientation
-(the pointing cut)                     ``pointing_cut``  interpolated): the source's angle
-                                                         from the instrument z axis
-Earth horizon cut                      ``earth_horizon``  the orientation's Earth zenith
-                                                         columns: cut events whose whole
-                                                         Compton cone is below the horizon
-=====================================  ================  ==================================
+distance between other interactions    ``other_distance_min``    ``CH`` lines (consecutive
+(3+) > 0.3 cm                                                    interactions from the 2nd on)
+energy 40 keV - 5 MeV                  ``energy_min/max``        ``CE`` (E_g + E_e)
+Compton scatter angle 0-60 deg         ``phi_max``               ``CE``
+altitude > 33 km                       ``altitude_min``          the orientation's
+                                                                 ``altitude`` column (newer
+                                                                 .ori layout)
+disk around a known source 0-60 deg    ``source_lon/lat`` +      events' ``GZ`` (or the
+(the pointing cut)                     ``pointing_cut``          orientation interpolated): the
+                                                                 source's angle from the
+                                                                 instrument z axis
+Earth horizon cut                      ``earth_horizon``         the orientation's Earth zenith
+                                                                 columns: cut events whose
+                                                                 whole Compton cone is below
+                                                                 the horizon
+=====================================  ========================  ==============================
+
 
 The 2016 orientation file has no altitude and no Earth zenith; the 2016 simulated events'
 file names say ``EHCstandard`` (MEGAlib applied its Earth horizon cut upstream). Asking for

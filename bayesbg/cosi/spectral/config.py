@@ -1,24 +1,24 @@
 """The bright-source study's TOML configuration (``bayesbg cosi bright-sources CONFIG``).
 
-```toml
-data_dir = "classic-2016"                             # optional, relative to this file;
-                                                     # default: the sample data's classic-2016/
-                                                     # (bayesbg.cosi.io.sample_data_dir)
-sources = ["crab", "cygx1", "cena"]                  # keys of bayesbg.cosi.spectral.PAPER
-seed = 1
-output = "runs/bright_sources"                       # the run directory
-time_bin = 1800.0                                    # s
-pointing_cut = 90.0                                  # deg, spectral data
-imaging_cut = 60.0                                   # deg, the band flux
-area_factor = 0.2                                    # x the toy's 511 keV effective area
-substeps = 30                                        # sub-pointings per time bin
-days = 14                                            # optional: repeated days per source
-                                                     # (default: the paper's T_obs)
-[sampler]                                            # bayesbg.config.SamplerConfig keys
-chains = 4
-[band_sampler]
-chains = 2
-```
+Example (every key optional; docs/configuration.md)::
+
+    data_dir = "classic-2016"                             # optional, relative to this file;
+                                                         # default: the sample data's classic-2016/
+                                                         # (bayesbg.cosi.io.sample_data_dir)
+    sources = ["crab", "cygx1", "cena"]                  # keys of bayesbg.cosi.spectral.PAPER
+    seed = 1
+    output = "runs/bright_sources"                       # the run directory
+    time_bin = 1800.0                                    # s
+    pointing_cut = 90.0                                  # deg, spectral data
+    imaging_cut = 60.0                                   # deg, the band flux
+    area_factor = 0.2                                    # x the toy's 511 keV effective area
+    substeps = 30                                        # sub-pointings per time bin
+    days = 14                                            # optional: repeated days per source
+                                                         # (default: the paper's T_obs)
+    [sampler]                                            # bayesbg.config.SamplerConfig keys
+    chains = 4
+    [band_sampler]
+    chains = 2
 
 Unknown keys and tables are errors naming the file and key.
 """
