@@ -164,9 +164,11 @@ def lightcurve_figure(lightcurve: pd.DataFrame) -> Figure:
                              squeeze=False)
     for ax, band in zip(axes[:, 0], bands, strict=True):
         rows = lightcurve[lightcurve["band"] == band]
-        ax.plot(rows["orbit"], rows["rate"], ".", ms=2, color="C3", label="BKG pointings")
+        ax.plot(rows["orbit"], rows["rate"], ".", ms=2, color="C3", label="BKG pointings",
+                zorder=3)
         modelled = rows[np.isfinite(rows["model"])]
-        ax.plot(modelled["orbit"], modelled["model"], ".", ms=2, color="C2", label="model")
+        ax.plot(modelled["orbit"], modelled["model"], ".", ms=1.5, color="C2", label="model",
+                zorder=2)
         ax.set_ylabel(f"{band} keV\ncts s-1 pix-1")
     axes[0, 0].legend(loc="upper right")
     axes[-1, 0].set_xlabel("orbit")
