@@ -146,7 +146,7 @@ def background_lightcurve(result: PipelineResult) -> pd.DataFrame:
 def lightcurve_figure(lightcurve: pd.DataFrame) -> Figure:
     """The background light curve: BKG-pointing mean rate and model per orbit and band.
 
-    Orbits without a model are left out of the model's points (no point at 0, which
+    The model is a line with a gap at every orbit without a model (no point at 0, which
     would stretch the axis down to 0 and flatten the data).
 
     Parameters
@@ -164,11 +164,9 @@ def lightcurve_figure(lightcurve: pd.DataFrame) -> Figure:
                              squeeze=False)
     for ax, band in zip(axes[:, 0], bands, strict=True):
         rows = lightcurve[lightcurve["band"] == band]
-        ax.plot(rows["orbit"], rows["rate"], ".", ms=2, color="C3", label="BKG pointings",
-                zorder=3)
-        modelled = rows[np.isfinite(rows["model"])]
-        ax.plot(modelled["orbit"], modelled["model"], ".", ms=1.5, color="C2", label="model",
-                zorder=2)
+        ax.plot(rows["orbit"], rows["rate"], ".", ms=2, color="C3", label="BKG pointings")
+        # NaN where an orbit has no model: the line has a gap there, not a dip to 0
+        ax.plot(rows["orbit"], rows["model"], "-", lw=0.7, color="C2", label="model")
         ax.set_ylabel(f"{band} keV\ncts s-1 pix-1")
     axes[0, 0].legend(loc="upper right")
     axes[-1, 0].set_xlabel("orbit")

@@ -29,7 +29,9 @@ def test_orbits_without_a_model_have_no_model_value(pipeline_run):
         for ax, band in zip(fig.axes, curve["band"].unique(), strict=True):
             rows = curve[curve["band"] == band]
             model = next(line for line in ax.get_lines() if line.get_label() == "model")
-            assert np.all(np.asarray(model.get_ydata(), dtype=float) > 0)
+            y = np.asarray(model.get_ydata(), dtype=float)
+            gap = rows["n_model"].to_numpy() == 0
+            assert np.all(np.isnan(y[gap])) and np.all(y[~gap] > 0)
             # the axis follows the data, not a model point at 0
             assert ax.get_ylim()[0] > 0.5 * rows["rate"].min()
     finally:
@@ -43,7 +45,9 @@ def test_lightcurve_figure_leaves_gaps(tmp_path):
     fig = lightcurve_figure(curve)
     try:
         model = next(line for line in fig.axes[0].get_lines() if line.get_label() == "model")
-        np.testing.assert_array_equal(model.get_xdata(), [1, 3])
+        y = np.asarray(model.get_ydata(), dtype=float)
+        np.testing.assert_array_equal(np.isnan(y), [False, True, False, True])  # gaps
+        assert np.nanmin(y) > 9
         assert fig.axes[0].get_ylim()[0] > 9
     finally:
         plt.close(fig)
