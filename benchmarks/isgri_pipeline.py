@@ -9,7 +9,9 @@ Simulates ~148,000 raw (~131,000 screened) pointings in the 24 bands of the pipe
    spectra, the 11 x 3 longitude bins and the 24 bands of Sco X-1, each refitted under
    the alternative calibration) and, in a second run, its peak memory (tracemalloc,
    Python allocations incl. numpy): keys ``pointings``, ``bands``, ``groups``,
-   ``seconds``, ``peak_mem_mb``;
+   ``seconds``, ``peak_mem_mb``; ``max_rss_mb`` is the process's resident-set
+   high-water mark after the first run (simulation with its truth, table and pipeline
+   together; Linux ``ru_maxrss``), an upper bound of the pipeline's own memory;
 2. unless ``--no-mixture``, times the Stan mixture fit of every region x band of
    Table 1 (12 groups, one run, the default 2 chains x 500 + 500 iterations, binned
    likelihood): ``mixture_seconds`` (the whole `fit_flux_mixture` call);
@@ -37,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 import tracemalloc
 from pathlib import Path
@@ -103,6 +106,9 @@ def main() -> int:
     start = time.perf_counter()
     result = run_pipeline(table, point_sources=(SCO_X1,))
     seconds = time.perf_counter() - start
+    # high-water mark of the whole process so far (simulation, its truth and one
+    # pipeline run): an upper bound of what the pipeline needs on top of the table
+    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()  # a second run for the memory: tracing slows numpy code ~5x
     run_pipeline(table, point_sources=(SCO_X1,))
     _, peak = tracemalloc.get_traced_memory()
@@ -112,11 +118,12 @@ def main() -> int:
     record = {"pointings": int(result.screening.table.n_pointing),
               "raw_pointings": int(table.n_pointing), "bands": len(table.bands),
               "groups": groups, "seconds": round(seconds, 3),
-              "peak_mem_mb": round(peak / 2**20, 1)}
+              "peak_mem_mb": round(peak / 2**20, 1), "max_rss_mb": round(max_rss_mb, 1)}
     print(f"ISGRI pipeline: {record['pointings']} screened pointings in {record['bands']} "
           f"bands, {groups} region x band groups (each fitted twice: default and "
           f"alternative collimator) in {seconds:.2f} s, peak memory "
-          f"{record['peak_mem_mb']} MB")
+          f"{record['peak_mem_mb']} MB (process high-water mark with the simulation "
+          f"{record['max_rss_mb']} MB)")
     if not args.no_mixture:
         groups = _groups(result)
         binned_model, reference = flux_mixture_model(), compile_model(REFERENCE)

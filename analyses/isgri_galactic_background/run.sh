@@ -11,7 +11,7 @@
 # Output: analyses/isgri_galactic_background/runs/paper/ (or --output) with report.html
 # (the results page), table1-3.ecsv, appendix_c.ecsv, spectra/*.ecsv, profile.ecsv,
 # orbits.ecsv, crab_*.ecsv, figures and summary.json (seed, versions, input hashes,
-# config). Takes about 4 minutes on 2 busy cores. Extra arguments go to `bayesbg isgri
+# config). Takes 4-8 minutes on 2 busy cores. Extra arguments go to `bayesbg isgri
 # run` (--overwrite is always given).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

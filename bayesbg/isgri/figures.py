@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from bayesbg.isgri.fit import FluxMixtureResult  # noqa: E402
 from bayesbg.isgri.model.background_fit import background_pointings  # noqa: E402
@@ -21,7 +23,13 @@ from bayesbg.isgri.model.histogram_estimate import gaussian_histogram_estimate  
 from bayesbg.isgri.pipeline import PipelineResult  # noqa: E402
 from bayesbg.isgri.profile import ProfileFit, fit_longitude_profile  # noqa: E402
 
-__all__ = ["plot_longitude_profile", "write_figures"]
+__all__ = [
+    "background_lightcurve",
+    "lightcurve_figure",
+    "plot_background_lightcurve",
+    "plot_longitude_profile",
+    "write_figures",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +55,7 @@ def write_figures(result: PipelineResult, directory: str | Path, *,
     paths = {name: out / f"{name}.png" for name in
              ("background_lightcurve", "residuals", "crab_calibration", "longitude_profile")}
     bands = result.bands
-    table = result.screening.table
-    bkg = table.select(background_pointings(table, settings=result.background.settings))
-    prediction = result.background.predict(bkg)
-    fig, axes = plt.subplots(len(bands), 1, figsize=(9, 2.6 * len(bands)), sharex=True)
-    for ax, band in zip(np.atleast_1d(axes), bands, strict=True):
-        k = bkg.band_index(band)
-        orbits, inverse = np.unique(bkg.orbit, return_inverse=True)
-        count = np.bincount(inverse)
-        ax.plot(orbits, np.bincount(inverse, bkg.rate[:, k]) / count, ".", ms=2, color="C3",
-                label="BKG pointings")
-        valid = prediction.valid
-        ax.plot(orbits, np.bincount(inverse[valid], prediction.rate[valid, k],
-                                    minlength=orbits.size) / np.maximum(
-                    np.bincount(inverse[valid], minlength=orbits.size), 1),
-                ".", ms=2, color="C2", label="model")
-        ax.set_ylabel(f"{band.name} keV\ncts s-1 pix-1")
-    np.atleast_1d(axes)[0].legend(loc="upper right")
-    np.atleast_1d(axes)[-1].set_xlabel("orbit")
-    fig.tight_layout()
-    fig.savefig(paths["background_lightcurve"], dpi=100)
-    plt.close(fig)
+    plot_background_lightcurve(background_lightcurve(result), paths["background_lightcurve"])
 
     regions = result.table["region"].unique()
     fig, axes = plt.subplots(len(regions), len(bands), figsize=(3.2 * len(bands),
@@ -118,6 +106,91 @@ def write_figures(result: PipelineResult, directory: str | Path, *,
     profile = profile if profile is not None else fit_longitude_profile(result)
     plot_longitude_profile(profile, paths["longitude_profile"])
     return paths
+
+
+def background_lightcurve(result: PipelineResult) -> pd.DataFrame:
+    """Per orbit and band, the mean rate of the BKG pointings and of the background model.
+
+    Parameters
+    ----------
+    result : `PipelineResult`
+
+    Returns
+    -------
+    lightcurve : `pandas.DataFrame`
+        Columns ``orbit``, ``band``, ``n`` (BKG pointings), ``n_model`` (those with a
+        prediction), ``rate`` and ``model`` (cts s-1 pix-1). ``model`` is NaN for an
+        orbit none of whose BKG pointings has a prediction (e.g. clipped orbits or
+        orbits beyond every calibrated one): such orbits have no model, not a model 0.
+    """
+    table = result.screening.table
+    bkg = table.select(background_pointings(table, settings=result.background.settings))
+    prediction = result.background.predict(bkg)
+    orbits, inverse = np.unique(bkg.orbit, return_inverse=True)
+    count = np.bincount(inverse, minlength=orbits.size)
+    valid = prediction.valid
+    count_model = np.bincount(inverse[valid], minlength=orbits.size)
+    frames = []
+    for band in result.bands:
+        k = bkg.band_index(band)
+        total = np.bincount(inverse[valid], prediction.rate[valid, k], minlength=orbits.size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            model = np.where(count_model > 0, total / count_model, np.nan)
+        frames.append(pd.DataFrame({
+            "orbit": orbits, "band": band.name, "n": count, "n_model": count_model,
+            "rate": np.bincount(inverse, bkg.rate[:, k], minlength=orbits.size) / count,
+            "model": model}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def lightcurve_figure(lightcurve: pd.DataFrame) -> Figure:
+    """The background light curve: BKG-pointing mean rate and model per orbit and band.
+
+    The model is a line with a gap at every orbit without a model (no point at 0, which
+    would stretch the axis down to 0 and flatten the data).
+
+    Parameters
+    ----------
+    lightcurve : `pandas.DataFrame`
+        As returned by `background_lightcurve`.
+
+    Returns
+    -------
+    figure : `matplotlib.figure.Figure`
+        The caller closes it (``matplotlib.pyplot.close``).
+    """
+    bands = list(dict.fromkeys(lightcurve["band"]))
+    fig, axes = plt.subplots(len(bands), 1, figsize=(9, 2.6 * len(bands)), sharex=True,
+                             squeeze=False)
+    for ax, band in zip(axes[:, 0], bands, strict=True):
+        rows = lightcurve[lightcurve["band"] == band]
+        ax.plot(rows["orbit"], rows["rate"], ".", ms=2, color="C3", label="BKG pointings")
+        # NaN where an orbit has no model: the line has a gap there, not a dip to 0
+        ax.plot(rows["orbit"], rows["model"], "-", lw=0.7, color="C2", label="model")
+        ax.set_ylabel(f"{band} keV\ncts s-1 pix-1")
+    axes[0, 0].legend(loc="upper right")
+    axes[-1, 0].set_xlabel("orbit")
+    fig.tight_layout()
+    return fig
+
+
+def plot_background_lightcurve(lightcurve: pd.DataFrame, path: str | Path) -> Path:
+    """Write `lightcurve_figure` as a PNG.
+
+    Parameters
+    ----------
+    lightcurve : `pandas.DataFrame`
+        As returned by `background_lightcurve`.
+    path : str or `~pathlib.Path`
+
+    Returns
+    -------
+    path : `~pathlib.Path`
+    """
+    fig = lightcurve_figure(lightcurve)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
 
 
 def plot_longitude_profile(profile: ProfileFit, path: str | Path) -> Path:
