@@ -4,6 +4,7 @@ script that chains it (``data_prep/isgri/build_pointing_table.py``)."""
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,19 @@ from bayesbg.isgri.pointings import read_pointings
 from bayesbg.isgri.simulate import orbit_times
 
 SCRIPT = Path(__file__).resolve().parents[2] / "data_prep" / "isgri" / "build_pointing_table.py"
+
+
+@pytest.fixture(autouse=True)
+def _root_handlers_restored():
+    """The script's ``main`` configures logging as a script should; undo it after each test
+    (a handler left on pytest's closed capture stream would fail later tests' logging)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 def _script():
