@@ -2,7 +2,8 @@
 
 The QUICK design (96 h of the real 2016 pointing, tracer and background shape; a 1e-3
 bulge of 10 deg, a thick disk at 2e-4, background steps at hours 30 and 60), simulated
-with 20 seeds on one geometry. Per seed, the analysis' chain in short: the background
+with 20 seeds on one geometry (``BAYESBG_COVERAGE_SEEDS`` sets another number, for a shorter
+look; the thresholds scale with it). Per seed, the analysis' chain in short: the background
 scan (maximum likelihood, AIC; photo-event and flight tracers x equidistant and Bayesian-
 block nodes), the symmetric width scan with the selected background and its fitted
 width (:func:`bayesbg.cosi.scan.width_interval`), the bulge at that width, NUTS fits of
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
 import time
 import warnings
 
@@ -43,7 +46,7 @@ CLASSIC = sample_data_dir() / "classic-2016"
 pytestmark = [pytest.mark.slow, pytest.mark.stan, pytest.mark.skipif(
     not (CLASSIC / "OP_160628_FullDay.ori").exists(), reason="real COSI 2016 files")]
 
-N_SEEDS = 20
+N_SEEDS = int(os.environ.get("BAYESBG_COVERAGE_SEEDS", "20"))
 WIDTHS = (6.0, 8.0, 10.0, 12.0, 14.0, 16.0)
 BULGE, DISK = 1e-3, 2e-4
 PRIORS = {"bulge": (1e-3, 3e-3), "thick_disk": (1.7e-3, 5.1e-3)}
@@ -107,8 +110,15 @@ def test_bulge_flux_coverage_over_seeds(tmp_path):
     templates = {"bulge": geometry.template(bulge(10.0)),
                  "thick_disk": geometry.template(thick_disk())}
     widths = {w: geometry.template(bulge(w)) for w in WIDTHS}
-    rows = [_one_seed(100 + i, geometry, response, rate, templates, widths)
-            for i in range(N_SEEDS)]
+    rows = []
+    for i in range(N_SEEDS):
+        rows.append(_one_seed(100 + i, geometry, response, rate, templates, widths))
+        row = rows[-1]
+        print(f"seed {row['seed']}: bulge {row['bulge_thick']['median']:.4g} +- "
+              f"{row['bulge_thick']['sd']:.2g} (95 %: {row['bulge_thick']['in_95']}), width "
+              f"{row['width']:.2f}, disk limit above {row['disk_limit_above']}, nodes "
+              f"{row['nodes']} ({row['variant']}), {time.perf_counter() - started:.0f} s",
+              flush=True)
     coverage = {
         "seeds": N_SEEDS,
         "bulge_in_68": {m: sum(r[m]["in_68"] for r in rows) for m in ("bulge", "bulge_thick")},
@@ -125,7 +135,8 @@ def test_bulge_flux_coverage_over_seeds(tmp_path):
                                                        default=float, indent=1))
     print(json.dumps(coverage, indent=1))
     # 95.4 % intervals: binomial(20, 0.954) is >= 16 with probability 0.99
-    assert coverage["bulge_in_95"]["bulge_thick"] >= 16
-    assert coverage["width_in_95"] >= 16
-    assert coverage["disk_limit_above"] >= 16
-    assert coverage["nodes_found"] >= 16
+    need = math.floor(0.8 * N_SEEDS)
+    assert coverage["bulge_in_95"]["bulge_thick"] >= need
+    assert coverage["width_in_95"] >= need
+    assert coverage["disk_limit_above"] >= need
+    assert coverage["nodes_found"] >= need
