@@ -57,11 +57,24 @@ def _session_handler() -> SessionLogHandler | None:
     return None
 
 
+class _LibraryDebugFilter(logging.Filter):
+    """Keep DEBUG records of bayesbg and cmdstanpy; other libraries' from INFO up.
+
+    matplotlib alone writes hundreds of kilobytes of font-search DEBUG lines per figure
+    run, which would bury what a session log is read for.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.INFO or record.name.split(".")[0] in (
+            "bayesbg", "cmdstanpy", "__main__")
+
+
 @contextmanager
 def session_log() -> Iterator[Path]:
     """Context manager: a session log for the block (one ``bayesbg`` command).
 
-    Every record, DEBUG and up, goes to a temporary file of this process while the block
+    Every record of bayesbg and cmdstanpy, DEBUG and up, and other libraries' records
+    from INFO up go to a temporary file of this process while the block
     runs (the root logger's level is lowered to DEBUG for it; console handlers keep their
     own levels); run directories written meanwhile receive it as ``bayesbg.log``. The
     handler is removed, the root level restored and the file deleted afterwards.
@@ -78,6 +91,7 @@ def session_log() -> Iterator[Path]:
     path = root_dir / f"bayesbg-log-p{os.getpid()}-{secrets.token_hex(4)}"
     handler = SessionLogHandler(path, mode="w", encoding="utf-8", delay=False)
     handler.setLevel(logging.DEBUG)
+    handler.addFilter(_LibraryDebugFilter())
     handler.setFormatter(logging.Formatter(_FORMAT))
     root = logging.getLogger()
     level = root.level
