@@ -12,11 +12,13 @@ JSON): how often the injected bulge flux lies in the 68.3 and 95.4 % posterior i
 of each model, the width in its 68.3 / 95.4 % profile intervals, the disk limit above the
 injected disk, the selected background holding the injected nodes.
 
-Measured with ``BAYESBG_COVERAGE_SEEDS=5`` (2026-12-06, 15.4 min on 2 shared cores): bulge
-flux in the 95.4 % interval 5/5 ("Bulge"; mean pull -0.05) and 4/5 ("Bulge + thick disk";
-mean pull -1.03), in the 68.3 % interval 3/5 and 3/5; width in its 95.4 % interval 5/5;
-disk limit above the injected disk 5/5; injected nodes found 5/5. The 20 seeds take about
-an hour there.
+Measured over the 20 seeds (2026-12-06, 5 min on 2 cores at load 2): the injected bulge
+flux inside the 95.4 % interval 17/20 for "Bulge" (mean pull +0.73: the injected thick
+disk, which this model lacks, pushes its bulge up) and 19/20 for "Bulge + thick disk",
+the injected model (mean pull -0.37); inside the 68.3 % intervals 10/20 and 14/20; the
+width in its 95.4 % profile interval 18/20 (68.3 %: 13/20); the disk limit above the
+injected disk 20/20; the injected nodes found 19/20. On 5 seeds under load (15 min) the
+"Bulge + thick disk" pull had looked like -1.0; the 20 seeds do not bear that out.
 """
 
 from __future__ import annotations
@@ -142,12 +144,11 @@ def test_bulge_flux_coverage_over_seeds(tmp_path):
     print(json.dumps(coverage, indent=1))
     # 95.4 % intervals: binomial(20, 0.954) is >= 16 with probability 0.99
     need = math.floor(0.8 * N_SEEDS)
+    # "Bulge" alone is the smaller model: the injected thick disk (2e-4) pushes its bulge
+    # up (20 seeds: mean pull +0.73, 17/20); "Bulge + thick disk" is the injected model
+    # (20 seeds: mean pull -0.37, 19/20)
     assert coverage["bulge_in_95"]["bulge"] >= need
-    # with the disk free the bulge is biased low by about one sd (5 seeds: mean pull -1.0),
-    # most likely as the disk's posterior is cut at zero, so its median sits above an
-    # injected flux near zero, and the bulge, anti-correlated with it, below; 95.4 %
-    # coverage then about 0.84
-    assert coverage["bulge_in_95"]["bulge_thick"] >= math.floor(0.65 * N_SEEDS)
+    assert coverage["bulge_in_95"]["bulge_thick"] >= need
     assert coverage["width_in_95"] >= need
     assert coverage["disk_limit_above"] >= need
     assert coverage["nodes_found"] >= need
