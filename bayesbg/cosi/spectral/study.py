@@ -284,7 +284,10 @@ def simulate_source(name: str, settings: StudySettings) -> SourceSimulation:
 def paper_band_flux(simulation: SourceSimulation, settings: StudySettings,
                     fiducial: PhotonSpectrum) -> tuple[BandFlux, float, float]:
     """The band flux of the paper's band as [COSI-PS] measures it: a template fit with the
-    imaging data's pointing cut (``settings.imaging_cut``) and ``fiducial`` as shape.
+    imaging data's pointing cut (``settings.imaging_cut``) and ``fiducial`` as shape,
+    divided by the band's atmospheric correction factor (the paper's fluxes are corrected
+    for scattering in the atmosphere, [COSI-PS] 4.2; the templates predict the flux the
+    response sees).
 
     Returns
     -------
@@ -314,6 +317,10 @@ def paper_band_flux(simulation: SourceSimulation, settings: StudySettings,
                              energy_true_edges=simulation.response.energy_edges,
                              seed=settings.seed, bands=[e], fiducial=fiducial,
                              config=settings.band_sampler)[0]
+    factor = float(simulation.correction[e])
+    report = replace(report, mean=report.mean / factor, sd=report.sd / factor,
+                     q5=report.q5 / factor, q50=report.q50 / factor, q95=report.q95 / factor,
+                     ml_flux=report.ml_flux / factor)
     return (report, float(simulation.truth["band_photon_flux"][e]),
             float(imaging.observation_time))
 
