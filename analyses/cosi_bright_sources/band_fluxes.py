@@ -10,7 +10,7 @@ injected one). Writes ``band_fluxes.json`` beside this file (or ``--json FILE``)
 Usage::
 
     .venv/bin/python analyses/cosi_bright_sources/band_fluxes.py [--sources crab cena]
-        [--days N] [--json FILE]
+        [--days N] [--seed N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", nargs="+", default=None)
     parser.add_argument("--days", type=int, default=None,
                         help="repeated days (default: the paper's observation time)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed (default: the configuration's)")
     parser.add_argument("--json", type=Path, default=HERE / "band_fluxes.json")
     args = parser.parse_args(argv)
 
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     from bayesbg.stan import SamplerWarning
 
     config = StudyConfig.read(args.config)
-    settings = replace(config.settings, days=args.days)
+    settings = replace(config.settings, days=args.days,
+                       seed=config.settings.seed if args.seed is None else args.seed)
     record: dict = {"settings": settings.to_dict(), "fiducial": "the injected shape",
                     "sources": {}}
     for name in args.sources or config.sources:
