@@ -13,7 +13,8 @@ paper's constants; then
    spectral fit of them;
 3. the joint forward-folded fit of COSI and the other instruments (the paper's Table);
 4. the band flux of the paper's band with the 60-deg pointing cut of the imaging data,
-   the fiducial shape set to the joint fit's median, and its significance.
+   the fiducial shape set to the joint fit's median, corrected for the atmosphere (divided
+   by the band's correction factor), and its significance (:func:`paper_band_flux`).
 
 :func:`run_source` returns a :class:`SourceOutcome`; :mod:`bayesbg.cosi.spectral.results`
 turns outcomes into the run directory and its report.
