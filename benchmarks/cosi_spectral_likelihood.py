@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "config": "4 chains x (500 + 500), 2 parallel",
         "diagnostics_passed": bool(result.diagnostics.passed),
+        "diagnostics_failed": [c.name for c in result.diagnostics.checks if not c.passed],
         "summary": json.loads(result.summary.reset_index().to_json(orient="records")),
         "truth": truth}
     _say(f"4-chain fit: {record['four_chain_fit']['wall_s']:.0f} s wall, diagnostics "
