@@ -13,7 +13,8 @@ paper's constants; then
    spectral fit of them;
 3. the joint forward-folded fit of COSI and the other instruments (the paper's Table);
 4. the band flux of the paper's band with the 60-deg pointing cut of the imaging data,
-   the fiducial shape set to the joint fit's median, and its significance.
+   the fiducial shape set to the joint fit's median, corrected for the atmosphere (divided
+   by the band's correction factor), and its significance (:func:`paper_band_flux`).
 
 :func:`run_source` returns a :class:`SourceOutcome`; :mod:`bayesbg.cosi.spectral.results`
 turns outcomes into the run directory and its report.
@@ -56,7 +57,8 @@ from bayesbg.cosi.spectral.spectrum import PhotonSpectrum
 from bayesbg.cosi.spectral.tables import PAPER, PaperSource
 from bayesbg.cosi.spectral.two_step import BandFlux, band_flux_dataset, fit_band_fluxes
 
-__all__ = ["StudySettings", "SourceOutcome", "run_source", "visibility_blocks"]
+__all__ = ["SourceOutcome", "SourceSimulation", "StudySettings", "paper_band_flux",
+           "run_source", "simulate_source", "visibility_blocks"]
 
 log = logging.getLogger(__name__)
 
@@ -188,12 +190,56 @@ def _instruments(source: PaperSource, spectrum: PhotonSpectrum, flux: float,
     return out
 
 
-def run_source(name: str, settings: StudySettings) -> SourceOutcome:
-    """The study of one source (module docstring)."""
+@dataclass
+class SourceSimulation:
+    """One source's flight-like observation and simulated COSI counts.
+
+    Attributes
+    ----------
+    source : `PaperSource`
+    days : int
+        Repeated days of the 2016 orientation.
+    edges : ndarray
+        Measured band edges, keV.
+    response : `EnergyResponse`
+    geometry : `bayesbg.cosi.flight.FlightGeometry`
+    observation : object
+        The source's observation with the spectral pointing cut (``source_observation``).
+    correction : ndarray
+        Atmospheric correction factor per band.
+    dataset : `bayesbg.cosi.data.CosiDataset`
+        Multi-band counts.
+    truth : dict
+        The simulation's truth (``band_photon_flux`` per band, ph cm-2 s-1; source counts).
+    cosi_flux : float
+        Injected photon flux over ``edges[0]``-``edges[-1]`` (times the COSI constant),
+        ph cm-2 s-1.
+    rng : `numpy.random.Generator`
+        The source's generator, after the COSI counts (the other instruments use it next).
+    seconds : float
+        Wall time of the simulation, s.
+    """
+
+    source: PaperSource
+    days: int
+    edges: np.ndarray
+    response: EnergyResponse
+    geometry: FlightGeometry
+    observation: Any
+    correction: np.ndarray
+    dataset: Any
+    truth: dict[str, Any]
+    cosi_flux: float
+    rng: np.random.Generator
+    seconds: float
+
+
+def simulate_source(name: str, settings: StudySettings) -> SourceSimulation:
+    """The flight-like observation of one source of :data:`PAPER` and its COSI counts
+    (module docstring; the paper's observation time unless ``settings.days``)."""
     source = PAPER[name]
     index = list(PAPER).index(name)
     rng = np.random.default_rng([settings.seed, index])
-    seconds: dict[str, float] = {}
     start = time.perf_counter()
     data_dir = Path(settings.data_dir)
     background = read_classic_background(data_dir / BACKGROUND_FILE)
@@ -222,29 +268,87 @@ def run_source(name: str, settings: StudySettings) -> SourceOutcome:
                                      pointing_cut=settings.pointing_cut)
     centres = np.sqrt(edges[:-1] * edges[1:])
     correction = atmospheric_correction(centres, observation.mean_zenith)
-    cosi_norm = source.cross_norm["COSI"][0]
     cosi_band = _spectrum(source, flux_band=(float(edges[0]), float(edges[-1])))
-    flux = _photon_flux(cosi_band, source)
+    flux = source.cross_norm["COSI"][0] * _photon_flux(cosi_band, source)
     dataset, truth = simulate_source_observation(
-        rng, observation, name=name, spectrum=cosi_band, photon_flux=cosi_norm * flux,
+        rng, observation, name=name, spectrum=cosi_band, photon_flux=flux,
         shape=source.shape(), background_response=flight_background_response(background,
                                                                              geometry),
         mean_background_rate=default_background_rate(background, geometry),
         correction=correction)
+    return SourceSimulation(source=source, days=days, edges=edges, response=response,
+                            geometry=geometry, observation=observation,
+                            correction=correction, dataset=dataset, truth=truth,
+                            cosi_flux=flux, rng=rng, seconds=time.perf_counter() - start)
+
+
+def paper_band_flux(simulation: SourceSimulation, settings: StudySettings,
+                    fiducial: PhotonSpectrum) -> tuple[BandFlux, float, float]:
+    """The band flux of the paper's band as [COSI-PS] measures it: a template fit with the
+    imaging data's pointing cut (``settings.imaging_cut``) and ``fiducial`` as shape,
+    divided by the band's atmospheric correction factor (the paper's fluxes are corrected
+    for scattering in the atmosphere, [COSI-PS] 4.2; the templates predict the flux the
+    response sees).
+
+    Returns
+    -------
+    flux : `BandFlux`
+        The band flux (ph cm-2 s-1) and its significance.
+    truth : float
+        The injected photon flux in that band (times the COSI constant), ph cm-2 s-1.
+    imaging_time : float
+        Live time inside the imaging cut, s.
+    """
+    source, geometry, dataset = simulation.source, simulation.geometry, simulation.dataset
+    imaging = source_observation(geometry, simulation.response, lon=source.position[0],
+                                 lat=source.position[1], pointing_cut=settings.imaging_cut)
+    keep = imaging.visible
+    imaging_dataset = geometry.dataset(
+        sparse.coo_array(sparse.csr_array(dataset.counts).multiply(
+            keep.astype(np.int64)[:, None])),
+        tracers={k: v * keep for k, v in dataset.tracers.items()},
+        background_response=dataset.background_response)
+    imaging_models = band_background_models(imaging_dataset,
+                                            blocks=visibility_blocks(keep),
+                                            tracer="photo_event_rate")
+    band = _report_band(simulation.edges, source.band)
+    e = int(np.flatnonzero(np.isclose(simulation.edges[:-1], band[0]))[0])
+    report = fit_band_fluxes(imaging_dataset, exposure=imaging.exposure,
+                             patterns=imaging.pattern, background_models=imaging_models,
+                             energy_true_edges=simulation.response.energy_edges,
+                             seed=settings.seed, bands=[e], fiducial=fiducial,
+                             config=settings.band_sampler)[0]
+    factor = float(simulation.correction[e])
+    report = replace(report, mean=report.mean / factor, sd=report.sd / factor,
+                     q5=report.q5 / factor, q50=report.q50 / factor, q95=report.q95 / factor,
+                     ml_flux=report.ml_flux / factor)
+    return (report, float(simulation.truth["band_photon_flux"][e]),
+            float(imaging.observation_time))
+
+
+def run_source(name: str, settings: StudySettings) -> SourceOutcome:
+    """The study of one source (module docstring)."""
+    seconds: dict[str, float] = {}
+    sim = simulate_source(name, settings)
+    source, edges, response, observation = (sim.source, sim.edges, sim.response,
+                                            sim.observation)
+    correction, dataset, truth, rng = sim.correction, sim.dataset, sim.truth, sim.rng
     blocks = visibility_blocks(observation.visible)
     models = band_background_models(dataset, blocks=blocks, tracer="photo_event_rate")
     counts = prepare_spectral_counts(dataset, exposure=observation.exposure,
                                      patterns=observation.pattern, background_models=models,
                                      energy_true_edges=response.energy_edges,
                                      atmospheric_correction=correction)
-    seconds["simulate"] = time.perf_counter() - start
+    seconds["simulate"] = sim.seconds
     band = _report_band(edges, source.band)
+    cosi_norm = source.cross_norm["COSI"][0]
 
     # 1. forward-folded, COSI alone
     start = time.perf_counter()
     fixed = {k: source.shape()[k] for k in COSI_ONLY_FIXED.get(name, ())}
-    cosi_spectrum = _spectrum(source, flux_band=cosi_band.flux_band, fixed=fixed)
-    cosi_truth = {"photon_flux": cosi_norm * flux, **source.shape(),
+    cosi_spectrum = _spectrum(source, flux_band=(float(edges[0]), float(edges[-1])),
+                              fixed=fixed)
+    cosi_truth = {"photon_flux": sim.cosi_flux, **source.shape(),
                   "norm": cosi_norm * source.parameters["norm"][0]}
     cosi_only = fit_forward_folded(
         ForwardFoldProblem(cosi_spectrum, cosi=counts, report_bands=[band]),
@@ -281,32 +385,17 @@ def run_source(name: str, settings: StudySettings) -> SourceOutcome:
 
     # 4. the paper's band flux: 60-deg cut, the joint fit's median shape as fiducial
     start = time.perf_counter()
-    imaging = source_observation(geometry, response, lon=source.position[0],
-                                 lat=source.position[1], pointing_cut=settings.imaging_cut)
-    keep = imaging.visible
-    imaging_dataset = geometry.dataset(
-        sparse.coo_array(sparse.csr_array(dataset.counts).multiply(keep.astype(np.int64)[:, None])),
-        tracers={k: v * keep for k, v in dataset.tracers.items()},
-        background_response=dataset.background_response)
-    imaging_models = band_background_models(imaging_dataset,
-                                            blocks=visibility_blocks(keep),
-                                            tracer="photo_event_rate")
     posterior = joint.inference_data.posterior
     shape = {n: float(posterior[n].median()) for n in joint_spectrum.free_parameters}
-    fiducial = replace(joint_spectrum, fixed=shape)
-    e = int(np.flatnonzero(np.isclose(edges[:-1], band[0]))[0])
-    report = fit_band_fluxes(imaging_dataset, exposure=imaging.exposure,
-                             patterns=imaging.pattern, background_models=imaging_models,
-                             energy_true_edges=response.energy_edges, seed=settings.seed,
-                             bands=[e], fiducial=fiducial, config=settings.band_sampler)[0]
-    report_truth = float(truth["band_photon_flux"][e])
+    report, report_truth, imaging_time = paper_band_flux(
+        sim, settings, replace(joint_spectrum, fixed=shape))
     seconds["band_flux"] = time.perf_counter() - start
     return SourceOutcome(
         source=source, truth={**{k: v for k, v in joint_truth.items()},
                               **{f"cross_norm:{k}": v[0] for k, v in
                                  source.cross_norm.items()}},
-        observation={"days": days, "observation_time_s": observation.observation_time,
-                     "imaging_time_s": imaging.observation_time,
+        observation={"days": sim.days, "observation_time_s": observation.observation_time,
+                     "imaging_time_s": imaging_time,
                      "mean_zenith_deg": observation.mean_zenith,
                      "band_edges_keV": edges.tolist(), "n_populated": counts.n_nonzero,
                      "source_counts": float(np.sum(truth["source_counts"])),
