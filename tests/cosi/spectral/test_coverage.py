@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.stan, needs_rmf]
 
 @pytest.mark.xfail(strict=False, reason=(
     "issue 18, open: on main (2026-12-06) the photon flux's 90 % interval held the truth in "
-    "30 of 40 replications (31 needed; index and cut-off passed); the cause, prior or "
+    "30 of 40 replications (31 needed; index 40, cut-off 38); the cause, prior or "
     "the short 2 x (250 + 250) chains, is not yet measured"))
 def test_ninety_percent_intervals_cover_the_truth(energy_response, spectral_model):
     truth = {"photon_flux": FLUX, **TRUTH}
