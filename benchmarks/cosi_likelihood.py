@@ -56,16 +56,15 @@ import importlib.util
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from timing import say, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 DENSE_PROGRAM = ROOT / "benchmarks" / "cosi_dense_reference.stan"
@@ -82,20 +81,7 @@ SCALES = {
 }
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
 
-
-def _child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _timed(call: Callable[[], Any]) -> tuple[Any, float, float]:
-    """Run ``call``; return its value, the CPU seconds of the children it ran, wall s."""
-    cpu, wall = _child_cpu(), time.perf_counter()
-    value = call()
-    return value, _child_cpu() - cpu, time.perf_counter() - wall
 
 
 def simulate_problem(scale: str, seed: int):
@@ -158,9 +144,9 @@ def stan_gradient_time(model, data_file: Path, data, points: np.ndarray,
     """CPU (and wall) seconds per gradient from ``log_prob`` over many points minus one."""
     one = _points_csv(work / f"{label}_one.csv", data, points[:1])
     many = _points_csv(work / f"{label}_many.csv", data, points)
-    lp_one, cpu_one, wall_one = _timed(
+    lp_one, cpu_one, wall_one = timed(
         lambda: model.log_prob(str(one), str(data_file), jacobian=True, sig_figs=18))
-    lp_many, cpu_many, wall_many = _timed(
+    lp_many, cpu_many, wall_many = timed(
         lambda: model.log_prob(str(many), str(data_file), jacobian=True, sig_figs=18))
     n = len(points) - 1
     return {
@@ -212,7 +198,7 @@ def stan_nuts(model, data_file: Path, *, warmup: int, draws: int, seed: int,
     if step_size is not None:  # continuation with a given adaptation
         kwargs.update(adapt_engaged=False, step_size=step_size,
                       inv_metric={"inv_metric": np.asarray(metric).tolist()})
-    fit, cpu, wall = _timed(lambda: model.sample(
+    fit, cpu, wall = timed(lambda: model.sample(
         data=str(data_file), chains=1, seed=seed, iter_warmup=warmup, iter_sampling=draws,
         inits=inits, show_progress=False, output_dir=str(work / label), **kwargs))
     warm_s, samp_s = _stan_elapsed(fit.runset.csv_files[0])
@@ -277,12 +263,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from bayesbg.stan import compile_model
 
     load_before = os.getloadavg()
-    _say(f"cosi likelihood benchmark ({scale}), pinned to CPU {args.cpu}; "
+    say(f"cosi likelihood benchmark ({scale}), pinned to CPU {args.cpu}; "
          f"load average {load_before[0]:.2f}")
     start = time.perf_counter()
     data, _ = simulate_problem(scale, args.seed)
     n_bins = data.dataset.n_data_bin
-    _say(f"problem: {data.n_time} h x {n_bins} bins, {data.n_nonzero} populated, "
+    say(f"problem: {data.n_time} h x {n_bins} bins, {data.n_nonzero} populated, "
          f"{data.n_block} blocks, {data.n_template} template "
          f"(simulated in {time.perf_counter() - start:.0f} s)")
     rng = np.random.default_rng(args.seed)
@@ -309,7 +295,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "plain": _write_json(work / "plain.json", data.to_stan_data(fused=False)),
         }
         files["native"] = files["fast"]
-        _say("writing the dense data ...")
+        say("writing the dense data ...")
         files["dense"] = _write_json(
             work / "dense.json", data.to_dense_stan_data(max_bins=10**8))
 
@@ -322,7 +308,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 continue
             grads[label] = stan_gradient_time(models[model_name], files[label], data,
                                               points[:n], work, label)
-            _say(f"gradient {label}: {1e3 * grads[label]['grad_s']:.3f} ms CPU "
+            say(f"gradient {label}: {1e3 * grads[label]['grad_s']:.3f} ms CPU "
                  f"({1e3 * grads[label]['grad_s_wall']:.3f} ms wall; "
                  f"loading {grads[label]['load_cpu_s']:.1f} s)")
         # Same log density and gradient at the same points (first points of each run).
@@ -344,7 +330,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                     draws=settings["draws"], seed=args.seed,
                                     load_cpu_s=grads[label]["load_cpu_s"], work=work,
                                     label=f"nuts_{label}")
-            _say(f"NUTS {label}: ESS {nuts[label]['ess']:.0f} (min bulk), "
+            say(f"NUTS {label}: ESS {nuts[label]['ess']:.0f} (min bulk), "
                  f"{nuts[label]['leapfrog_steps']} leapfrog steps, sampling "
                  f"{nuts[label]['sampling_cpu_s']:.1f} s CPU "
                  f"({nuts[label]['sampling_wall_s']:.1f} s wall)")
@@ -360,7 +346,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                 seed=args.seed + 1, load_cpu_s=grads["dense"]["load_cpu_s"],
                                 work=work, label="nuts_dense_check", inits=last,
                                 step_size=step_size, metric=metric)
-        _say(f"dense check run: {dense_check['leapfrog_steps'] / dense_draws:.2f} leapfrog "
+        say(f"dense check run: {dense_check['leapfrog_steps'] / dense_draws:.2f} leapfrog "
              f"steps per draw (fast: {nuts['fast']['leapfrog_steps'] / settings['draws']:.2f})")
         dense_direct = None
         if args.quick:
@@ -368,7 +354,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                      warmup=settings["warmup"], draws=settings["draws"],
                                      seed=args.seed, load_cpu_s=grads["dense"]["load_cpu_s"],
                                      work=work, label="nuts_dense")
-            _say(f"NUTS dense (direct): ESS {dense_direct['ess']:.0f}, sampling "
+            say(f"NUTS dense (direct): ESS {dense_direct['ess']:.0f}, sampling "
                  f"{dense_direct['sampling_cpu_s']:.1f} s CPU")
 
         # numpyro
@@ -376,21 +362,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            for name in ("numpyro", "jax"))
         numpyro = None
         if have_numpyro:
-            _say("numpyro ...")
+            say("numpyro ...")
             problem = _numpyro_problem(work / "problem.npz", data, points[:2])
             numpyro = run_numpyro(problem, work / "numpyro.json", warmup=settings["warmup"],
                                   draws=settings["draws"], seed=args.seed)
             numpyro["ess"], numpyro["ess_flux"] = _min_ess(
                 {"flux": np.asarray(numpyro["flux"]),
                  "background_amplitude": np.asarray(numpyro["background_amplitude"])})
-            _say(f"numpyro: gradient {1e3 * numpyro['grad_cpu_s']:.3f} ms CPU, ESS "
+            say(f"numpyro: gradient {1e3 * numpyro['grad_cpu_s']:.3f} ms CPU, ESS "
                  f"{numpyro['ess']:.0f}, sampling {numpyro['sampling_cpu_s']:.1f} s CPU")
             # Same posterior: log-density differences between two points agree.
             stan_diff = grads["fast"]["lp"][0] - grads["fast"]["lp"][1]
             numpyro_diff = numpyro["log_density"][0] - numpyro["log_density"][1]
             results["lp_difference_stan_vs_numpyro"] = [float(stan_diff), float(numpyro_diff)]
         else:
-            _say("numpyro/jax not installed (pip install -e '.[bench]'): numpyro skipped")
+            say("numpyro/jax not installed (pip install -e '.[bench]'): numpyro skipped")
 
     fast = nuts["fast"]
     leapfrogs_per_ess = fast["leapfrog_steps"] / fast["ess"]
@@ -466,12 +452,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["machine"]["load_average_end"] = os.getloadavg()
     results["total_wall_s"] = time.perf_counter() - start
 
-    _say("\n" + _table(results))
+    say("\n" + _table(results))
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     partial.write_text(json.dumps(results, indent=2) + "\n")
     os.replace(partial, output)
-    _say(f"written {output}")
+    say(f"written {output}")
     return results
 
 

@@ -42,16 +42,15 @@ import json
 import logging
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from timing import say, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -61,19 +60,7 @@ SCALES = {"full": {"n_time": 603, "warmup": 500, "draws": 500, "points_fused": 3
                     "points_plain": 31, "plain_draws": 300}}
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
 
-
-def _child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _timed(call: Callable[[], Any]) -> tuple[Any, float, float]:
-    cpu, wall = _child_cpu(), time.perf_counter()
-    value = call()
-    return value, _child_cpu() - cpu, time.perf_counter() - wall
 
 
 def build_problem(n_time: int, seed: int):
@@ -151,8 +138,8 @@ def gradient_time(model, data_file: Path, problem, points: list[dict], work: Pat
                   label: str) -> dict[str, float]:
     one = _points_csv(work / f"{label}_one.csv", problem, points[:1])
     many = _points_csv(work / f"{label}_many.csv", problem, points)
-    _, cpu_one, wall_one = _timed(lambda: model.log_prob(str(one), str(data_file)))
-    _, cpu_many, wall_many = _timed(lambda: model.log_prob(str(many), str(data_file)))
+    _, cpu_one, wall_one = timed(lambda: model.log_prob(str(one), str(data_file)))
+    _, cpu_many, wall_many = timed(lambda: model.log_prob(str(many), str(data_file)))
     n = len(points) - 1
     return {"grad_s": (cpu_many - cpu_one) / n, "grad_s_wall": (wall_many - wall_one) / n,
             "load_cpu_s": cpu_one}
@@ -173,7 +160,7 @@ def nuts_chain(model, data_file: Path, *, warmup: int, draws: int, seed: int, in
                load_cpu_s: float, work: Path, label: str, **kwargs: Any) -> dict[str, Any]:
     import arviz as az
 
-    fit, cpu, wall = _timed(lambda: model.sample(
+    fit, cpu, wall = timed(lambda: model.sample(
         data=str(data_file), chains=1, seed=seed, iter_warmup=warmup, iter_sampling=draws,
         inits=inits, show_progress=False, output_dir=str(work / label), **kwargs))
     warm_s, samp_s = _elapsed(fit.runset.csv_files[0])
@@ -212,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     problem, truth = build_problem(settings["n_time"], args.seed)
     build_s = time.perf_counter() - start
     counts = problem.cosi
-    _say(f"problem: {counts.n_band} bands x {counts.n_time} h x "
+    say(f"problem: {counts.n_band} bands x {counts.n_time} h x "
          f"{counts.n_nonzero:,} populated bins, {counts.n_amplitude} amplitudes "
          f"({build_s:.0f} s to simulate)")
     model = forward_fold_model()
@@ -227,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # -- 4 chains, the wall-time target (before pinning: 2 chains in parallel) --
     config = SamplerConfig(chains=4, parallel_chains=2, iter_warmup=500, iter_sampling=500)
     load_start = os.getloadavg()
-    result, cpu_s, wall_s = _timed(lambda: fit_forward_folded(problem, seed=args.seed,
+    result, cpu_s, wall_s = timed(lambda: fit_forward_folded(problem, seed=args.seed,
                                                               config=config, model=model))
     record["four_chain_fit"] = {
         "wall_s": wall_s, "cpu_s": cpu_s, "wall_s_on_two_free_cores": cpu_s / 2,
@@ -237,7 +224,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "diagnostics_failed": [c.name for c in result.diagnostics.checks if not c.passed],
         "summary": json.loads(result.summary.reset_index().to_json(orient="records")),
         "truth": truth}
-    _say(f"4-chain fit: {record['four_chain_fit']['wall_s']:.0f} s wall, diagnostics "
+    say(f"4-chain fit: {record['four_chain_fit']['wall_s']:.0f} s wall, diagnostics "
          f"{'passed' if result.diagnostics.passed else 'FAILED'}")
 
     os.sched_setaffinity(0, {args.cpu})
@@ -266,7 +253,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         grads = {label: gradient_time(model, files[label], problem,
                                       jittered(settings[f"points_{label}"]), work, label)
                  for label in ("fused", "plain")}
-        _say(f"gradient: fused {1e3 * grads['fused']['grad_s']:.2f} ms, plain "
+        say(f"gradient: fused {1e3 * grads['fused']['grad_s']:.2f} ms, plain "
              f"{1e3 * grads['plain']['grad_s']:.2f} ms (CPU)")
         fused = nuts_chain(model, files["fused"], warmup=settings["warmup"],
                            draws=settings["draws"], seed=args.seed, inits=centre,
@@ -302,13 +289,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         record["plain_chain"] = {k: v for k, v in check.items() if k != "fit"}
         record["ess_per_s_plain_direct"] = check["ess"] / check["sampling_cpu_s"] \
             if check["sampling_cpu_s"] > 0 else float("nan")
-    _say(f"ESS/s: fused {ess_fused:.2f}, plain {record['ess_per_s_plain_derived']:.3f} "
+    say(f"ESS/s: fused {ess_fused:.2f}, plain {record['ess_per_s_plain_derived']:.3f} "
          f"(derived), ratio {record['ratio_ess_per_s']:.1f}")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".json.partial")
     partial.write_text(json.dumps(record, indent=2, default=float) + "\n", encoding="utf-8")
     os.replace(partial, output)
-    _say(f"wrote {output}")
+    say(f"wrote {output}")
     return record
 
 
