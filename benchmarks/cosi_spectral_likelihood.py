@@ -22,10 +22,11 @@ seconds of the child processes, which a shared machine inflates less than wall t
   short plain chain with the fused run's step size, metric and last draw checking the
   leapfrog steps per draw; ``--quick`` runs the plain NUTS chain in full as well;
 - the wall time of ``fit_forward_folded`` with 4 chains (2 in parallel, 500 + 500,
-  the maximum-likelihood start included) on the same problem: the issue's "under 10
-  minutes here"; with the CPU seconds of its child processes (CmdStan) and the load
-  average, since a shared machine stretches the wall time (``wall_s_on_two_free_cores``:
-  the CPU seconds over 2).
+  the maximum-likelihood start and the Laplace metric included) on the same problem: the
+  issue's "under 10 minutes here"; with the leapfrog steps per draw and, for a failed
+  diagnostic, its value and the parameter; with the CPU seconds of its child processes
+  (CmdStan) and the load average, since a shared machine stretches the wall time
+  (``wall_s_on_two_free_cores``: the CPU seconds over 2).
 
 Usage::
 
@@ -126,9 +127,10 @@ def build_problem(n_time: int, seed: int):
 def _points_csv(path: Path, problem, points: list[dict]) -> Path:
     names = ["photon_flux", *[f"shape_free.{i + 1}" for i in
                               range(len(points[0]["shape_free"]))],
-             *[f"background_amplitude.{i + 1}" for i in
-               range(len(points[0]["background_amplitude"]))]]
-    rows = [[p["photon_flux"], *p["shape_free"], *p["background_amplitude"]] for p in points]
+             *[f"log_background_amplitude.{i + 1}" for i in
+               range(len(points[0]["log_background_amplitude"]))]]
+    rows = [[p["photon_flux"], *p["shape_free"], *p["log_background_amplitude"]]
+            for p in points]
     np.savetxt(path, np.asarray(rows), delimiter=",", header=",".join(names), comments="",
                fmt="%.17g")
     return path
@@ -221,7 +223,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "config": "4 chains x (500 + 500), 2 parallel",
         "diagnostics_passed": bool(result.diagnostics.passed),
-        "diagnostics_failed": [c.name for c in result.diagnostics.checks if not c.passed],
+        "diagnostics_failed": [{"check": c.name, "value": c.value, "threshold": c.threshold,
+                                "where": c.where}
+                               for c in result.diagnostics.checks if not c.passed],
+        "leapfrog_per_draw": float(result.fit.method_variables()["n_leapfrog__"].mean()),
         "summary": json.loads(result.summary.reset_index().to_json(orient="records")),
         "truth": truth}
     say(f"4-chain fit: {record['four_chain_fit']['wall_s']:.0f} s wall, diagnostics "
@@ -234,14 +239,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     centre = {"photon_flux": float(ml.estimate["photon_flux"]),
               "shape_free": np.atleast_1d(ml.estimate["shape_free"]).tolist(),
               "cross_norm_free": [],
-              "background_amplitude": np.atleast_1d(ml.estimate["background_amplitude"]
-                                                    ).tolist()}
+              "log_background_amplitude": np.log(np.atleast_1d(
+                  ml.estimate["background_amplitude"])).tolist()}
 
     def jittered(n: int) -> list[dict]:
         return [{**centre,
                  "photon_flux": centre["photon_flux"] * (1 + 0.01 * rng.standard_normal()),
-                 "background_amplitude": (np.asarray(centre["background_amplitude"]) * (
-                     1 + 0.002 * rng.standard_normal(counts.n_amplitude))).tolist()}
+                 "log_background_amplitude": (
+                     np.asarray(centre["log_background_amplitude"])
+                     + 0.002 * rng.standard_normal(counts.n_amplitude)).tolist()}
                 for _ in range(n)]
 
     with tempfile.TemporaryDirectory(prefix="bayesbg-bench-") as tmp:
@@ -262,7 +268,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         steps_per_ess = fused["leapfrog_steps"] / fused["ess"]
         last = fused["fit"]
         draw = {name: np.atleast_1d(last.stan_variable(name)[-1]).tolist()
-                for name in ("shape_free", "background_amplitude")}
+                for name in ("shape_free", "log_background_amplitude")}
         draw["photon_flux"] = float(last.stan_variable("photon_flux")[-1])
         draw["cross_norm_free"] = []
         check = nuts_chain(
@@ -270,7 +276,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             inits=draw, load_cpu_s=grads["plain"]["load_cpu_s"], work=work,
             label="plain_check", adapt_engaged=False,
             step_size=float(last.step_size[0]),
-            metric={"inv_metric": np.asarray(last.metric[0]).tolist()})
+            inv_metric=np.asarray(last.inv_metric[0]))
     record.update({
         "grad_ms_fused": 1e3 * grads["fused"]["grad_s"],
         "grad_ms_plain": 1e3 * grads["plain"]["grad_s"],

@@ -84,6 +84,7 @@ data {
   array[S] int<lower=1, upper=max(B, 1)> segment_block; // amplitude of each segment
   vector<lower=0>[B] background_total; // sum of Bg over all bins of each amplitude
   real<lower=0> background_prior_sd; // A ~ N+(1, sd)
+  vector<lower=0>[B] amplitude_log_scale; // sampler's scale of ln A (e.g. 1 / sqrt(counts))
   vector<lower=0>[E] atmospheric_correction; // a[e], multiplies the source counts
   int<lower=0> grainsize; // chunk of populated bins of the fused pass; 0: default
   int<lower=0, upper=1> fused_likelihood; // 1: C++ pass; 0: plain Stan
@@ -154,13 +155,18 @@ parameters {
   real<lower=0> photon_flux; // ph cm-2 s-1 in flux_band, unabsorbed
   vector<lower=shape_lower, upper=shape_upper>[Q] shape_free; // free shape parameters
   vector<lower=0>[n_norm - 1] cross_norm_free; // C of datasets 2 ..
-  vector<lower=0>[B] background_amplitude; // A, per COSI band and time block
+  // ln A, per COSI band and time block, sampled on the scale amplitude_log_scale: the
+  // unconstrained coordinate is ln A / scale, of order 1 even where A is known to 0.3 %
+  // (Stan regularises its metric estimates towards 1e-3, which would otherwise inflate
+  // the smallest variances several times and shrink the step size)
+  vector<multiplier=amplitude_log_scale>[B] log_background_amplitude;
 }
 transformed parameters {
   vector[P] shape; // all shape parameters
   real log_norm; // ln N: ph cm-2 s-1 keV-1 at 1 keV (types 1-3) or the pivot (Band)
   vector[X] bin_flux; // photon flux per true-energy bin, ph cm-2 s-1 (absorbed)
   vector[n_norm] cross_norm = append_row(rep_vector(1, 1), cross_norm_free);
+  vector[B] background_amplitude = exp(log_background_amplitude); // A
   for (p in 1 : P) {
     shape[p] = shape_free_index[p] > 0 ? shape_free[shape_free_index[p]] : shape_fixed[p];
   }
@@ -178,7 +184,8 @@ transformed parameters {
 model {
   if (use_priors) {
     // Priors: lognormal photon flux, shapes as configured, lognormal cross-normalisations
-    // (instruments differ by up to ~30 %, [COSI-PS] 5.1), A ~ N+(1, sd) ([COSI-511] eq. 11)
+    // (instruments differ by up to ~30 %, [COSI-PS] 5.1), A ~ N+(1, sd) ([COSI-511] eq. 11);
+    // without priors (maximum likelihood) no Jacobian either: the likelihood of ln A
     log(photon_flux) ~ normal(log_flux_prior[1], log_flux_prior[2]);
     target += -log(photon_flux); // the prior is stated on ln photon_flux
     for (q in 1 : Q) {
@@ -190,6 +197,7 @@ model {
     }
     cross_norm_free ~ lognormal(0, cross_norm_prior_sd);
     background_amplitude ~ normal(1, background_prior_sd);
+    target += sum(log_background_amplitude); // the prior is on A: Jacobian of A = e^(ln A)
   }
   // Likelihood of the COSI counts: sum_{d > 0} d log m - sum m - sum log d!
   if (has_cosi) {

@@ -19,7 +19,14 @@ from bayesbg.stan.programs import (
     stan_models_dir,
 )
 from bayesbg.stan.result import FitResult, conclude_fit
-from bayesbg.stan.run import PRIOR_SWITCH, OptimizeResult, generate_quantities, optimize, sample
+from bayesbg.stan.run import (
+    PRIOR_SWITCH,
+    OptimizeResult,
+    generate_quantities,
+    laplace,
+    optimize,
+    sample,
+)
 from bayesbg.stan.rundir import (
     RunDirectory,
     add_to_run_dir,
@@ -54,6 +61,7 @@ __all__ = [
     "diagnose",
     "format_summary",
     "generate_quantities",
+    "laplace",
     "load_run",
     "model_cache_key",
     "optimize",

@@ -43,6 +43,7 @@ __all__ = [
     "PRIOR_SWITCH",
     "OptimizeResult",
     "generate_quantities",
+    "laplace",
     "mle_estimates",
     "optimize",
     "sample",
@@ -229,6 +230,89 @@ def optimize(
         n_observations=int(np.size(pointwise)),
         fit=mle,
     )
+
+
+def laplace(
+    model: cmdstanpy.CmdStanModel,
+    data: Mapping[str, Any],
+    mode: OptimizeResult,
+    *,
+    seed: int,
+    draws: int = 1000,
+    jacobian: bool = False,
+    **kwargs: Any,
+) -> cmdstanpy.CmdStanLaplace:
+    """Draw from the normal approximation at a mode (CmdStan ``laplace``).
+
+    CmdStan computes the Hessian of the log density on the unconstrained scale at
+    ``mode`` by finite differences of gradients (two gradients per parameter) and draws
+    from the normal distribution with the inverse Hessian as covariance; the draws are
+    returned on the constrained scale.
+
+    Parameters
+    ----------
+    model : `cmdstanpy.CmdStanModel`
+        Compiled model.
+    data : mapping
+        Stan data (those of the optimisation that found ``mode``).
+    mode : `OptimizeResult`
+        The mode, from :func:`optimize`.
+    seed : int
+        Random seed of the draws.
+    draws : int
+        Number of draws. Default is 1000.
+    jacobian : bool
+        Whether the Jacobian of the constraining transforms is in the density; must be
+        the ``jacobian`` the mode was found with (:func:`optimize`'s default is False).
+    **kwargs
+        Other keywords of :meth:`cmdstanpy.CmdStanModel.laplace_sample`.
+
+    Returns
+    -------
+    laplace : `cmdstanpy.CmdStanLaplace`
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` or ``draws`` is invalid or ``jacobian`` differs from the mode's.
+    StanRunError
+        If CmdStan fails (e.g. the Hessian is not negative definite).
+    """
+    check_seed(seed)
+    if not (isinstance(draws, int) and draws >= 2):
+        raise ValueError(f"draws: expected an integer >= 2, found {draws!r}")
+    log.info("Laplace approximation of %s at the %s, %d draws, seed %d", model.name,
+             mode.kind, draws, seed)
+    action = f"Laplace approximation of {model.name}"
+    try:
+        workspace = _workspace(kwargs)
+        with library_chatter_to_log():
+            result = model.laplace_sample(data=_data_file(data, workspace), mode=mode.fit,
+                                          draws=draws, jacobian=jacobian, seed=int(seed),
+                                          **kwargs)
+    except ValueError as err:
+        if "jacobian" in str(err).lower():
+            raise ValueError(f"jacobian: expected the mode's setting ({err})") from err
+        raise
+    except RuntimeError as err:
+        raise StanRunError.from_cmdstanpy(action, err) from err
+    # cmdstanpy 1.2.5 logs a failed laplace run (e.g. a Hessian that is not negative
+    # definite) and returns an empty result instead of raising
+    try:
+        found = int(np.asarray(result.draws()).shape[0])
+    except (RuntimeError, ValueError, IndexError, OSError):
+        found = 0
+    if found != draws:
+        console = ""
+        for name in sorted(workspace.glob(f"{model.name}*-stdout.txt")):
+            try:
+                console += name.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+        raise StanRunError(action, command=f"{model.exe_file} ... method=laplace",
+                           console_tail="\n".join(console.splitlines()[-10:])
+                           or f"{found} of {draws} draws written")
+    return result
 
 
 def generate_quantities(

@@ -28,12 +28,14 @@ from bayesbg.cosi.spectral.data import (
 from bayesbg.cosi.spectral.fit import (
     ForwardFoldResult,
     fit_forward_folded,
+    laplace_inverse_metric,
     maximum_likelihood_forward_folded,
 )
 from bayesbg.cosi.spectral.instruments import InstrumentData
 from bayesbg.cosi.spectral.program import (
     MODEL_NAME,
     ForwardFoldProblem,
+    amplitude_log_scale,
     forward_fold_model,
     report_band_label,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "InstrumentData",
     "PhotonSpectrum",
     "ShapePrior",
+    "amplitude_log_scale",
     "band_background_models",
     "band_flux_dataset",
     "band_templates",
@@ -78,6 +81,7 @@ __all__ = [
     "fit_band_fluxes",
     "fit_forward_folded",
     "forward_fold_model",
+    "laplace_inverse_metric",
     "log_photon_shape",
     "maximum_likelihood_forward_folded",
     "normalised_patterns",

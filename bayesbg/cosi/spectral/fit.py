@@ -15,20 +15,40 @@ from typing import Any
 
 import cmdstanpy
 import numpy as np
+from numpy.typing import NDArray
 
 from bayesbg.config import SamplerConfig
-from bayesbg.cosi.spectral.program import ForwardFoldProblem, forward_fold_model
-from bayesbg.stan import FitResult, OptimizeResult, check_run_dir, conclude_fit, optimize, sample
+from bayesbg.cosi.spectral.program import (
+    ForwardFoldProblem,
+    amplitude_log_scale,
+    forward_fold_model,
+)
+from bayesbg.stan import (
+    FitResult,
+    OptimizeResult,
+    StanRunError,
+    check_run_dir,
+    conclude_fit,
+    laplace,
+    optimize,
+    sample,
+)
 
 __all__ = [
+    "LAPLACE_METRIC_WINDOW",
     "ForwardFoldResult",
     "data_scaled_start",
     "fit_forward_folded",
+    "laplace_inverse_metric",
     "maximum_likelihood_forward_folded",
     "summary_parameters",
 ]
 
 log = logging.getLogger(__name__)
+
+LAPLACE_METRIC_WINDOW = 100
+"""Iterations of the first metric window of warm-up when NUTS starts from the Laplace
+metric (Stan's default 25)."""
 
 
 def summary_parameters(problem: ForwardFoldProblem) -> tuple[str, ...]:
@@ -49,8 +69,8 @@ def _estimate_inits(problem: ForwardFoldProblem, estimate: Mapping[str, Any]) ->
     inits = problem.initial_values(photon_flux=float(estimate["photon_flux"]), shape=shape)
     inits["cross_norm_free"] = np.atleast_1d(
         np.asarray(estimate.get("cross_norm_free", []), dtype=float)).tolist()
-    inits["background_amplitude"] = np.atleast_1d(
-        np.asarray(estimate.get("background_amplitude", []), dtype=float)).tolist()
+    inits["log_background_amplitude"] = np.log(np.atleast_1d(
+        np.asarray(estimate.get("background_amplitude", []), dtype=float))).tolist()
     return inits
 
 
@@ -137,6 +157,93 @@ def maximum_likelihood_forward_folded(
     return best
 
 
+def laplace_inverse_metric(
+    problem: ForwardFoldProblem,
+    mode: OptimizeResult,
+    *,
+    seed: int,
+    model: cmdstanpy.CmdStanModel | None = None,
+    metric: str = "diag_e",
+    draws: int = 300,
+    fused: bool = True,
+) -> NDArray[np.float64] | None:
+    """NUTS's starting inverse metric from the Laplace approximation at the
+    maximum-likelihood estimate.
+
+    Stan's warm-up starts from the unit metric. Here the unconstrained scales differ by
+    a factor ~15 (ln of the background amplitudes, sd ~0.003 at full exposure, against
+    ~0.05 for a spectral index), so the first warm-up window creeps at step sizes of
+    ~0.002 and ~100 leapfrog steps per iteration: at full scale (603 h, 4.4 M populated
+    bins) that window cost 38 % of a 500 + 500 chain. CmdStan's ``laplace`` gives the
+    covariance of the normal approximation at the estimate: the inverse Hessian of the
+    log posterior density (priors on, so that weakly constrained directions keep their
+    prior's scale; without the Jacobian, as the estimate was found) on the unconstrained
+    scale, from finite differences of two gradients per parameter; its
+    draws, mapped to the unconstrained scale (ln for positive parameters, logit for the
+    bounded shapes, ln A over its multiplier), give the variances (or the covariance for
+    ``dense_e``). Warm-up
+    still adapts the metric from there.
+
+    Parameters
+    ----------
+    problem : `ForwardFoldProblem`
+    mode : `bayesbg.stan.OptimizeResult`
+        From :func:`maximum_likelihood_forward_folded` (priors off, no Jacobian).
+    seed : int
+    model : `cmdstanpy.CmdStanModel`, optional
+        Default :func:`forward_fold_model`.
+    metric : {"diag_e", "dense_e"}
+        The sampler's metric: variances or the full covariance.
+    draws : int
+        Draws of the approximation (the variances to ~8 %). Default 300.
+    fused : bool
+        The fused COSI likelihood. Default True.
+
+    Returns
+    -------
+    inverse_metric : `numpy.ndarray` or None
+        (n,) or (n, n), in the program's parameter order (``photon_flux``,
+        ``shape_free``, ``cross_norm_free``, ``log_background_amplitude`` over its
+        multiplier); None when the
+        approximation fails (a Hessian that is not negative definite, non-finite
+        variances): NUTS then starts from the unit metric, as without it.
+    """
+    if metric not in ("diag_e", "dense_e"):
+        raise ValueError(f"metric: expected 'diag_e' or 'dense_e', found {metric!r}")
+    model = model if model is not None else forward_fold_model()
+    data = problem.to_stan_data(use_priors=True, fused=fused)
+    try:
+        approximation = laplace(model, data, mode, seed=seed, draws=draws)
+    except StanRunError as err:
+        log.info("no Laplace metric, NUTS starts from the unit metric: %s", err)
+        return None
+    spectrum = problem.spectrum
+    columns = [np.log(approximation.stan_variable("photon_flux")).reshape(draws, 1)]
+    if spectrum.free_parameters:
+        shape = np.asarray(approximation.stan_variable("shape_free")).reshape(draws, -1)
+        for q, name in enumerate(spectrum.free_parameters):
+            prior = spectrum.prior(name)
+            unit = np.clip((shape[:, q] - prior.lower) / (prior.upper - prior.lower),
+                           1e-12, 1 - 1e-12)  # draws that round onto a bound
+            columns.append((np.log(unit) - np.log1p(-unit)).reshape(draws, 1))
+    if len(problem.dataset_names) > 1:
+        values = approximation.stan_variable("cross_norm_free")
+        columns.append(np.log(np.asarray(values)).reshape(draws, -1))
+    if problem.cosi is not None:  # ln A on its multiplier (amplitude_log_scale)
+        values = approximation.stan_variable("log_background_amplitude")
+        columns.append(np.asarray(values).reshape(draws, -1)
+                       / amplitude_log_scale(problem.cosi)[None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unconstrained = np.hstack(columns)
+        covariance = np.atleast_2d(np.cov(unconstrained, rowvar=False))
+    variance = np.diag(covariance)
+    if not (np.all(np.isfinite(covariance)) and np.all(variance > 0)):
+        log.info("no Laplace metric (non-finite or zero variances); NUTS starts from the "
+                 "unit metric")
+        return None
+    return variance if metric == "diag_e" else covariance
+
+
 class ForwardFoldResult(FitResult):
     """Outcome of :func:`fit_forward_folded`.
 
@@ -166,12 +273,16 @@ def fit_forward_folded(
     model: cmdstanpy.CmdStanModel | None = None,
     fused: bool = True,
     grainsize: int = 0,
+    laplace_metric: bool = True,
     extra: Mapping[str, Any] | None = None,
 ) -> ForwardFoldResult:
     """Sample the posterior of a forward-folded spectral fit with NUTS.
 
     The chains start at the maximum-likelihood estimate (found first), each jittered by a
-    few per cent (seeded from ``seed``).
+    few per cent (seeded from ``seed``), with the metric of the Laplace approximation there
+    (:func:`laplace_inverse_metric`); warm-up adapts it further, its first metric window
+    ``LAPLACE_METRIC_WINDOW`` iterations long (unless ``config`` sets one) so that the first
+    update does not replace a good metric by one estimated from 25 draws.
 
     Parameters
     ----------
@@ -188,6 +299,8 @@ def fit_forward_folded(
         The fused COSI likelihood (default) or the plain Stan expression.
     grainsize : int
         Populated bins per chunk of the fused pass (0: 8,192).
+    laplace_metric : bool
+        Start NUTS from the Laplace metric (default) or from the unit metric.
     extra : mapping, optional
         More entries for ``summary.json``.
 
@@ -219,11 +332,21 @@ def fit_forward_folded(
                             strict=True)]
         chain["cross_norm_free"] = (np.asarray(start["cross_norm_free"]) * np.exp(
             0.02 * rng.standard_normal(len(start["cross_norm_free"])))).tolist()
-        chain["background_amplitude"] = (np.asarray(start["background_amplitude"]) * np.exp(
-            0.01 * rng.standard_normal(len(start["background_amplitude"])))).tolist()
+        chain["log_background_amplitude"] = (
+            np.asarray(start["log_background_amplitude"])
+            + 0.01 * rng.standard_normal(len(start["log_background_amplitude"]))).tolist()
         inits.append(chain)
+    kwargs = config.to_kwargs()
+    inverse_metric = None
+    if laplace_metric and config.adapt_engaged and config.metric in ("diag_e", "dense_e"):
+        inverse_metric = laplace_inverse_metric(problem, mle, seed=seed, model=model,
+                                                metric=config.metric, fused=fused)
+    if inverse_metric is not None:
+        kwargs["inv_metric"] = inverse_metric
+        if config.iter_warmup >= 75 + LAPLACE_METRIC_WINDOW + 50:  # Stan's buffers fit
+            kwargs.setdefault("adapt_metric_window", LAPLACE_METRIC_WINDOW)
     stan_data = problem.to_stan_data(fused=fused, grainsize=grainsize)
-    fit = sample(model, stan_data, seed=seed, inits=inits, **config.to_kwargs())
+    fit = sample(model, stan_data, seed=seed, inits=inits, **kwargs)
     idata = problem.inference_data(fit)
     names = summary_parameters(problem)
     sampled = ["photon_flux", *problem.spectrum.free_parameters]
@@ -245,6 +368,7 @@ def fit_forward_folded(
             "datasets": list(problem.dataset_names),
             "report_bands_keV": [list(b) for b in problem.report_bands],
             "fused_likelihood": bool(fused),
+            "laplace_metric": inverse_metric is not None,
             "maximum_likelihood": {"log_likelihood": mle.log_likelihood,
                                    "photon_flux": float(mle.estimate["photon_flux"])},
             "problem": {

@@ -33,6 +33,7 @@ from bayesbg.stan import compile_model, stan_model_file, to_inference_data
 __all__ = [
     "MODEL_NAME",
     "ForwardFoldProblem",
+    "amplitude_log_scale",
     "forward_fold_model",
     "report_band_label",
 ]
@@ -47,6 +48,18 @@ def forward_fold_model(*, threads: bool = False) -> cmdstanpy.CmdStanModel:
     """The compiled ``stan_models/cosi_spectral_fit.stan`` (cached); ``threads`` compiles
     with ``STAN_THREADS`` (the fused pass's chunks then run on ``threads_per_chain``)."""
     return compile_model(stan_model_file(MODEL_NAME), threads=threads)
+
+
+def amplitude_log_scale(cosi: CosiSpectralCounts) -> NDArray[np.float64]:
+    """The sampler's scale of each ln A (``amplitude_log_scale`` of the program):
+    ``1 / sqrt(n)``, n the observed counts of the amplitude's bins (at least 1), the sd
+    of ln A when the background dominates. Only the sampler's coordinates depend on it
+    (``ln A / scale``), not the posterior."""
+    per_segment = np.bincount(cosi.bin_segment(), weights=np.asarray(cosi.counts, float),
+                              minlength=cosi.n_segment)
+    per_amplitude = np.bincount(np.asarray(cosi.segment_block) - 1, weights=per_segment,
+                                minlength=cosi.n_amplitude)
+    return 1.0 / np.sqrt(np.maximum(per_amplitude, 1.0))
 
 
 def report_band_label(band: tuple[float, float]) -> str:
@@ -197,7 +210,7 @@ class ForwardFoldProblem:
                     "pattern_total": [], "N": 0, "counts": [], "sky_pattern": [],
                     "background": [], "segment_start": [1], "B": 0, "segment_block": [],
                     "background_total": [], "background_prior_sd": 0.1,
-                    "atmospheric_correction": []}
+                    "amplitude_log_scale": [], "atmospheric_correction": []}
         assert true_slice is not None
         return {
             "has_cosi": 1,
@@ -217,6 +230,7 @@ class ForwardFoldProblem:
             "segment_block": cosi.segment_block,
             "background_total": cosi.background_total,
             "background_prior_sd": cosi.background_prior_sd,
+            "amplitude_log_scale": amplitude_log_scale(cosi),
             "atmospheric_correction": cosi.atmospheric_correction,
         }
 
@@ -268,8 +282,9 @@ class ForwardFoldProblem:
                        jitter: float = 0.0) -> dict[str, Any]:
         """Initial values: ``photon_flux`` (default e^(prior mean)), free shapes (default
         their prior location, moved inside the bounds), cross-normalisations 1, background
-        amplitudes 1; with ``rng`` and ``jitter`` > 0 each multiplied by ``exp(N(0, jitter))``
-        (shapes shifted by ``N(0, jitter)`` of their bound width x 0.1)."""
+        amplitudes 1 (``log_background_amplitude`` 0); with ``rng`` and ``jitter`` > 0 each
+        multiplied by ``exp(N(0, jitter))`` (shapes shifted by ``N(0, jitter)`` of their
+        bound width x 0.1)."""
         spectrum = self.spectrum
         rng = rng if rng is not None else np.random.default_rng(0)
         flux = photon_flux if photon_flux is not None else math.exp(spectrum.log_flux_prior[0])
@@ -291,7 +306,7 @@ class ForwardFoldProblem:
 
         return {"photon_flux": float(flux) * scatter(1)[0], "shape_free": values,
                 "cross_norm_free": scatter(n_norm - 1),
-                "background_amplitude": scatter(n_amp)}
+                "log_background_amplitude": (jitter * rng.standard_normal(n_amp)).tolist()}
 
     def inference_data(self, fit: cmdstanpy.CmdStanMCMC) -> az.InferenceData:
         """The draws as ArviZ groups, each free shape parameter as its own variable
@@ -316,7 +331,8 @@ class ForwardFoldProblem:
             dims={"cross_norm": ["dataset"], "report_flux": ["report_band"],
                   "cosi_source_counts": ["band"], "cosi_background_counts": ["band"],
                   "cosi_counts_rep": ["band"], "log_lik": ["observation"],
-                  "background_amplitude": ["amplitude"], "channel_model": ["channel"]})
+                  "background_amplitude": ["amplitude"],
+                  "log_background_amplitude": ["amplitude"], "channel_model": ["channel"]})
         posterior = idata.posterior
         for q, name in enumerate(self.spectrum.free_parameters):
             posterior[name] = posterior["shape_free"].isel(shape_free_dim_0=q)

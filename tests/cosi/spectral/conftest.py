@@ -35,8 +35,10 @@ def energy_response() -> EnergyResponse:
 
 
 def toy_problem(energy_response: EnergyResponse, seed: int, *, n_time: int = 24,
-                flux: float = FLUX, background_scale: float = 100.0):
-    """A cutoffpl point source at (0, -60) over a toy pointing, 10 bands, toy background."""
+                flux: float = FLUX, background_scale: float = 100.0,
+                spectral_shape: dict[str, float] | None = None):
+    """A cutoffpl point source at (0, -60) over a toy pointing, 10 bands, toy background
+    (``spectral_shape``: index and ecut, default `TRUTH`)."""
     observation = simulated_observation(3, n_time=n_time, bin_size=15.0,
                                         instrument=InstrumentSettings(instrument_nside=8))
     exposure = energy_response.exposure(observation.pointing, 0.0, -60.0, n_time=n_time)
@@ -50,9 +52,10 @@ def toy_problem(energy_response: EnergyResponse, seed: int, *, n_time: int = 24,
     counts = np.outer(levels, 1 + 0.2 * np.sin(np.arange(n_time) / 5))
     spectrum = PhotonSpectrum("cutoffpl")
     dataset, truth = simulate_point_source_bands(
-        seed, spectrum=spectrum, photon_flux=flux, shape=TRUTH, exposure=exposure,
-        energy_response=energy_response, patterns=patterns, background_response=shape,
-        background_counts=counts, time_edges=3600.0 * np.arange(n_time + 1),
+        seed, spectrum=spectrum, photon_flux=flux, shape=spectral_shape or TRUTH,
+        exposure=exposure, energy_response=energy_response, patterns=patterns,
+        background_response=shape, background_counts=counts,
+        time_edges=3600.0 * np.arange(n_time + 1),
         phi_edges=observation.phi_edges, psi_chi_centres=observation.psi_chi_centres)
     models = band_background_models(dataset, blocks=equidistant_blocks(n_time, 2),
                                     tracer="photo_event_rate", responses=list(shape))

@@ -19,8 +19,10 @@ from bayesbg.cosi.spectral import (
     forward_fold_model,
     maximum_likelihood_forward_folded,
 )
+from bayesbg.cosi.spectral.fit import laplace_inverse_metric
+from bayesbg.cosi.spectral.program import amplitude_log_scale
 from bayesbg.cosi.spectral.reference import reference_instrument
-from bayesbg.stan import SamplerWarning
+from bayesbg.stan import SamplerWarning, laplace
 
 from .conftest import FLUX, TRUTH, needs_rmf
 
@@ -94,7 +96,7 @@ def test_log_likelihood_matches_the_numpy_twins(spectral_model, toy):
         shape = dict(zip(("index", "ecut"), point["shape_free"], strict=True))
         flux = toy["spectrum"].bin_flux(toy["counts"].energy_true_edges,
                                         point["photon_flux"], shape)
-        numpy = toy["counts"].log_likelihood(flux, point["background_amplitude"])
+        numpy = toy["counts"].log_likelihood(flux, np.exp(point["log_background_amplitude"]))
         assert stan == pytest.approx(numpy, rel=1e-10)
 
 
@@ -152,3 +154,49 @@ def test_maximum_likelihood_starts_from_the_data(spectral_model, joint):
     """A start 40 x off in flux sends L-BFGS astray; the data-scaled start does not."""
     result = maximum_likelihood_forward_folded(joint, seed=1, model=spectral_model)
     assert float(result.estimate["photon_flux"]) == pytest.approx(FLUX, rel=0.1)
+
+
+def test_laplace_metric_is_the_posterior_scale_of_each_coordinate(spectral_model, joint):
+    """The Laplace inverse metric: one positive variance per unconstrained coordinate,
+    ln A on its multiplier of order 1, and the sd of ln photon_flux matching NUTS's."""
+    mode = maximum_likelihood_forward_folded(joint, seed=1, model=spectral_model)
+    variance = laplace_inverse_metric(joint, mode, seed=1, model=spectral_model)
+    n_shape = len(joint.spectrum.free_parameters)
+    n_norm = len(joint.dataset_names) - 1
+    assert variance is not None
+    assert variance.shape == (1 + n_shape + n_norm + joint.cosi.n_amplitude,)
+    assert np.all(np.isfinite(variance)) and np.all(variance > 0)
+    amplitudes = variance[1 + n_shape + n_norm:]
+    assert 0.1 < np.median(amplitudes) < 10, "ln A / scale should be of order 1"
+    dense = laplace_inverse_metric(joint, mode, seed=1, model=spectral_model,
+                                   metric="dense_e")
+    assert dense.shape == (variance.size, variance.size)
+    np.testing.assert_allclose(np.diag(dense), variance, rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplerWarning)
+        result = fit_forward_folded(joint, seed=4, config=SHORT, model=spectral_model)
+    nuts_sd = float(np.log(result.inference_data.posterior["photon_flux"].values).std())
+    assert np.sqrt(variance[0]) == pytest.approx(nuts_sd, rel=0.35)
+
+
+def test_amplitude_log_scale_is_one_over_root_counts(toy):
+    counts = toy["counts"]
+    scale = amplitude_log_scale(counts)
+    per_amplitude = np.bincount(np.asarray(counts.segment_block) - 1,
+                                weights=np.bincount(counts.bin_segment(),
+                                                    weights=counts.counts.astype(float),
+                                                    minlength=counts.n_segment),
+                                minlength=counts.n_amplitude)
+    assert per_amplitude.sum() == counts.counts.sum()
+    np.testing.assert_allclose(scale, 1 / np.sqrt(np.maximum(per_amplitude, 1)))
+
+
+def test_laplace_rejects_bad_arguments(spectral_model, joint):
+    mode = maximum_likelihood_forward_folded(joint, seed=1, model=spectral_model)
+    data = joint.to_stan_data(use_priors=False)
+    with pytest.raises(ValueError, match="draws"):
+        laplace(spectral_model, data, mode, seed=1, draws=1)
+    with pytest.raises(ValueError, match="jacobian"):
+        laplace(spectral_model, data, mode, seed=1, jacobian=True)
+    with pytest.raises(ValueError, match="metric"):
+        laplace_inverse_metric(joint, mode, seed=1, model=spectral_model, metric="unit_e")
