@@ -73,8 +73,8 @@ def compile_tool(name: str) -> Path:
     -------
     pathlib.Path
         Path of the executable, ``<cache>/<name>-<hash>``, where the hash covers
-        the source text (with the shared header), the compiler command and the
-        httpstan version.
+        the source text (with the shared header), the compiler command, the
+        httpstan version and its location (the executable's rpath).
     """
     cxx = os.environ.get("CXX", "g++")
     if shutil.which(cxx) is None:
@@ -83,7 +83,9 @@ def compile_tool(name: str) -> Path:
     key = hashlib.sha256()
     key.update(source.read_bytes())
     key.update((SRC_DIR / "stan_csv_files.hpp").read_bytes())  # shared CSV reading
-    key.update(" ".join([cxx, *CXXFLAGS, httpstan.__version__]).encode())
+    # the rpath names this httpstan's lib directory: a tool cached from another
+    # environment (since removed) would fail to load libtbb (exit 127)
+    key.update(" ".join([cxx, *CXXFLAGS, httpstan.__version__, str(HTTPSTAN)]).encode())
     exe = CACHE_DIR / f"{name}-{key.hexdigest()[:16]}"
     if exe.exists():
         return exe
