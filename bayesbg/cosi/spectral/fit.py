@@ -74,17 +74,6 @@ def _estimate_inits(problem: ForwardFoldProblem, estimate: Mapping[str, Any]) ->
     return inits
 
 
-def _inside_bounds(problem: ForwardFoldProblem, values: Any) -> list[float]:
-    """Free shape values moved 0.1 % of their bound width inside the bounds."""
-    out = []
-    for value, name in zip(np.atleast_1d(values), problem.spectrum.free_parameters,
-                           strict=True):
-        prior = problem.spectrum.prior(name)
-        margin = 1e-3 * (prior.upper - prior.lower)
-        out.append(float(np.clip(value, prior.lower + margin, prior.upper - margin)))
-    return out
-
-
 def data_scaled_start(problem: ForwardFoldProblem) -> dict[str, Any]:
     """Initial values with the photon flux scaled to the data: the reference dataset's
     observed counts (less the known background) over its prediction for a unit photon
@@ -178,27 +167,28 @@ def laplace_inverse_metric(
     draws: int = 300,
     fused: bool = True,
 ) -> NDArray[np.float64] | None:
-    """NUTS's starting inverse metric from the Laplace approximation of the posterior.
+    """NUTS's starting inverse metric from the Laplace approximation at the
+    maximum-likelihood estimate.
 
     Stan's warm-up starts from the unit metric. Here the unconstrained scales differ by
     a factor ~15 (ln of the background amplitudes, sd ~0.003 at full exposure, against
     ~0.05 for a spectral index), so the first warm-up window creeps at step sizes of
     ~0.002 and ~100 leapfrog steps per iteration: at full scale (603 h, 4.4 M populated
-    bins) that window cost 38 % of a 500 + 500 chain. The Laplace approximation is the
-    normal distribution on the unconstrained scale centred on the posterior mode there
-    (priors on, with the Jacobian: always inside the bounds, unlike a maximum-likelihood
-    estimate that may sit on one), its covariance the inverse Hessian (CmdStan's
-    ``laplace``, finite differences of two gradients per parameter). The mode is found
-    by L-BFGS from ``mode`` (shapes moved inside their bounds); the draws, mapped to the
-    unconstrained scale (ln for positive parameters, logit for the bounded shapes, ln A
-    over its multiplier), give the variances (or the covariance for ``dense_e``). Warm-up
+    bins) that window cost 38 % of a 500 + 500 chain. CmdStan's ``laplace`` gives the
+    covariance of the normal approximation at the estimate: the inverse Hessian of the
+    log posterior density (priors on, so that weakly constrained directions keep their
+    prior's scale; without the Jacobian, as the estimate was found) on the unconstrained
+    scale, from finite differences of two gradients per parameter; its
+    draws, mapped to the unconstrained scale (ln for positive parameters, logit for the
+    bounded shapes, ln A over its multiplier), give the variances (or the covariance for
+    ``dense_e``). Warm-up
     still adapts the metric from there.
 
     Parameters
     ----------
     problem : `ForwardFoldProblem`
     mode : `bayesbg.stan.OptimizeResult`
-        The start of the mode search, e.g. from :func:`maximum_likelihood_forward_folded`.
+        From :func:`maximum_likelihood_forward_folded` (priors off, no Jacobian).
     seed : int
     model : `cmdstanpy.CmdStanModel`, optional
         Default :func:`forward_fold_model`.
@@ -214,21 +204,16 @@ def laplace_inverse_metric(
     inverse_metric : `numpy.ndarray` or None
         (n,) or (n, n), in the program's parameter order (``photon_flux``,
         ``shape_free``, ``cross_norm_free``, ``log_background_amplitude`` over its
-        multiplier); None when the approximation fails (a Hessian that is not negative
-        definite, non-finite variances): NUTS then starts from the unit metric, as
-        without it.
+        multiplier); None when the
+        approximation fails (a Hessian that is not negative definite, non-finite
+        variances): NUTS then starts from the unit metric, as without it.
     """
     if metric not in ("diag_e", "dense_e"):
         raise ValueError(f"metric: expected 'diag_e' or 'dense_e', found {metric!r}")
     model = model if model is not None else forward_fold_model()
     data = problem.to_stan_data(use_priors=True, fused=fused)
-    start = _estimate_inits(problem, mode.estimate)
-    start["shape_free"] = _inside_bounds(problem, start["shape_free"])
     try:
-        centre = optimize(model, data, seed=seed, jacobian=True, inits=start,
-                          algorithm="lbfgs", iter=20000, tol_rel_grad=1e3,
-                          require_converged=False)
-        approximation = laplace(model, data, centre, seed=seed, draws=draws, jacobian=True)
+        approximation = laplace(model, data, mode, seed=seed, draws=draws)
     except StanRunError as err:
         log.info("no Laplace metric, NUTS starts from the unit metric: %s", err)
         return None
