@@ -181,8 +181,7 @@ def laplace_inverse_metric(
     scale, from finite differences of two gradients per parameter; its
     draws, mapped to the unconstrained scale (ln for positive parameters, logit for the
     bounded shapes, ln A over its multiplier), give the variances (or the covariance for
-    ``dense_e``). Warm-up
-    still adapts the metric from there.
+    ``dense_e``). Warm-up still adapts the metric from there.
 
     Parameters
     ----------
@@ -204,7 +203,7 @@ def laplace_inverse_metric(
     inverse_metric : `numpy.ndarray` or None
         (n,) or (n, n), in the program's parameter order (``photon_flux``,
         ``shape_free``, ``cross_norm_free``, ``log_background_amplitude`` over its
-        multiplier), variances above 1 (Stan's unit start) set to 1; None when the
+        multiplier); None when the
         approximation fails (a Hessian that is not negative definite or not finite, e.g.
         at an estimate on a shape's bound): NUTS then starts from the unit metric, as
         without it.
@@ -242,15 +241,6 @@ def laplace_inverse_metric(
         log.info("no Laplace metric (non-finite or zero variances); NUTS starts from the "
                  "unit metric")
         return None
-    # Never a wider start than Stan's unit metric: a direction the Hessian barely
-    # curves (a weakly constrained shape near its bound) gets variance 1 instead.
-    wide = variance > 1.0
-    if np.any(wide):
-        log.info("Laplace metric: %d of %d variances above 1 set to 1", int(wide.sum()),
-                 variance.size)
-        scale = np.where(wide, 1.0 / np.sqrt(variance), 1.0)
-        covariance = covariance * np.outer(scale, scale)
-        variance = np.diag(covariance)
     return variance if metric == "diag_e" else covariance
 
 
