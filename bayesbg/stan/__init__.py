@@ -22,6 +22,7 @@ from bayesbg.stan.result import FitResult, conclude_fit
 from bayesbg.stan.run import (
     PRIOR_SWITCH,
     OptimizeResult,
+    StanData,
     generate_quantities,
     laplace,
     optimize,
@@ -51,6 +52,7 @@ __all__ = [
     "ProgramStatus",
     "RunDirectory",
     "SamplerWarning",
+    "StanData",
     "StanRunError",
     "Thresholds",
     "add_to_run_dir",

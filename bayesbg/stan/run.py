@@ -25,7 +25,9 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from collections.abc import Mapping
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ from bayesbg.stan.workspace import new_workspace
 __all__ = [
     "PRIOR_SWITCH",
     "OptimizeResult",
+    "StanData",
     "generate_quantities",
     "laplace",
     "mle_estimates",
@@ -53,6 +56,60 @@ log = logging.getLogger(__name__)
 
 PRIOR_SWITCH = "use_priors"
 """Name of the data variable that turns a program's priors on (1) or off (0)."""
+
+
+class StanData(Mapping[str, Any]):
+    """Stan data written once as JSON, for several CmdStan runs on the same data.
+
+    The functions of this module write their ``data`` as JSON into the run's directory and
+    remove the file when CmdStan has read it. At full scale the data of a COSI spectral
+    fit are ~130 MB of JSON (~10 s to write): a problem that is optimised from two starts,
+    or approximated and then sampled, passes one `StanData` to every run instead. The
+    file lives in a directory of its own (`bayesbg.stan.workspace`), removed by
+    :meth:`close` (or the end of a ``with`` block; at exit, or by the next run after a
+    kill, otherwise).
+
+    Parameters
+    ----------
+    data : mapping
+        Stan data, ``{name: value}``.
+
+    Attributes
+    ----------
+    path : `~pathlib.Path`
+        The JSON file.
+
+    Examples
+    --------
+    >>> with StanData(problem.to_stan_data()) as data:  # doctest: +SKIP
+    ...     mode = optimize(model, data, seed=1)
+    ...     fit = sample(model, data, seed=1)
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._values = dict(data)
+        self._directory = new_workspace()
+        self.path = self._directory / "data.json"
+        cmdstanpy.write_stan_json(str(self.path), self._values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def close(self) -> None:
+        """Remove the file (the values stay readable)."""
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+    def __enter__(self) -> StanData:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 
@@ -109,8 +166,8 @@ def sample(
              iter_warmup, iter_sampling, seed)
     workspace = _workspace(kwargs)
     try:
-        with library_chatter_to_log():
-            return model.sample(data=_data_file(data, workspace), seed=int(seed),
+        with _data_path(data, workspace) as path, library_chatter_to_log():
+            return model.sample(data=path, seed=int(seed),
                                 chains=chains, parallel_chains=parallel_chains,
                                 threads_per_chain=threads_per_chain, iter_warmup=iter_warmup,
                                 iter_sampling=iter_sampling, **kwargs)
@@ -207,8 +264,8 @@ def optimize(
     log.info("optimising %s (%s), seed %d", model.name, kind, seed)
     try:
         workspace = _workspace(kwargs)
-        with library_chatter_to_log():
-            mle = model.optimize(data=_data_file(data, workspace), seed=int(seed),
+        with _data_path(data, workspace) as path, library_chatter_to_log():
+            mle = model.optimize(data=path, seed=int(seed),
                                  jacobian=jacobian, **kwargs)
     except RuntimeError as err:
         raise StanRunError.from_cmdstanpy(f"optimising {model.name}", err) from err
@@ -286,8 +343,8 @@ def laplace(
     action = f"Laplace approximation of {model.name}"
     try:
         workspace = _workspace(kwargs)
-        with library_chatter_to_log():
-            result = model.laplace_sample(data=_data_file(data, workspace), mode=mode.fit,
+        with _data_path(data, workspace) as path, library_chatter_to_log():
+            result = model.laplace_sample(data=path, mode=mode.fit,
                                           draws=draws, jacobian=jacobian, seed=int(seed),
                                           **kwargs)
     except ValueError as err:
@@ -353,8 +410,8 @@ def generate_quantities(
     check_seed(seed)
     try:
         workspace = _workspace(kwargs, key="gq_output_dir")
-        with library_chatter_to_log():
-            return model.generate_quantities(data=_data_file(data, workspace),
+        with _data_path(data, workspace) as path, library_chatter_to_log():
+            return model.generate_quantities(data=path,
                                              previous_fit=previous_fit, seed=int(seed),
                                              **kwargs)
     except RuntimeError as err:
@@ -390,8 +447,19 @@ def _workspace(kwargs: dict[str, Any], *, key: str = "output_dir") -> Path:
     return Path(kwargs[key])
 
 
-def _data_file(data: Mapping[str, Any], workspace: Path) -> str:
-    """Write the Stan data as JSON into the run's directory (not cmdstanpy's)."""
+@contextmanager
+def _data_path(data: Mapping[str, Any], workspace: Path) -> Iterator[str]:
+    """The data's JSON file for one run: a `StanData`'s own file, or the data written
+    into the run's directory (not cmdstanpy's) and removed when the run is over."""
+    if isinstance(data, StanData):
+        if not data.path.is_file():
+            raise ValueError(f"data: StanData file {data.path} was removed (closed before "
+                             "this run)")
+        yield str(data.path)
+        return
     path = workspace / f"data-{secrets.token_hex(4)}.json"
     cmdstanpy.write_stan_json(str(path), dict(data))
-    return str(path)
+    try:
+        yield str(path)
+    finally:
+        path.unlink(missing_ok=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from bayesbg.stan import StanRunError, generate_quantities, optimize, sample
+from bayesbg.stan import StanData, StanRunError, generate_quantities, optimize, sample
 from bayesbg.template_fit import simulate_template_data
 
 
@@ -69,3 +71,23 @@ def test_generate_quantities_redraws_predictions(template_model, small_fit):
     assert counts_rep.shape == (small_fit.fit.num_draws_sampling * 4, data.n_bin)
     # a new seed gives new predictive draws at the same parameter values
     assert not np.array_equal(counts_rep, small_fit.fit.stan_variable("counts_rep"))
+
+
+@pytest.mark.stan
+def test_a_run_removes_its_data_file_and_stan_data_is_written_once(template_model):
+    data, _ = simulate_template_data(2)
+    values = data.to_stan_data(use_priors=False)
+    inits = {"flux": [1e-3, 1e-3], "background_amplitude": [1.0, 1.0, 1.0]}
+    plain = optimize(template_model, values, seed=1, inits=inits)
+    workspace = Path(plain.fit.runset.csv_files[0]).parent
+    assert not list(workspace.glob("data-*.json"))  # read, then removed
+    with StanData(values) as shared:
+        assert dict(shared) == values and shared["use_priors"] == 0
+        written = shared.path.stat().st_mtime_ns
+        runs = [optimize(template_model, shared, seed=1, inits=inits) for _ in range(2)]
+        assert shared.path.stat().st_mtime_ns == written  # both runs read the one file
+        assert all(r.kind == "maximum likelihood" for r in runs)
+        np.testing.assert_allclose(runs[0].estimate["flux"], plain.estimate["flux"])
+    assert not shared.path.exists()
+    with pytest.raises(ValueError, match="StanData file .* was removed"):
+        optimize(template_model, shared, seed=1, inits=inits)

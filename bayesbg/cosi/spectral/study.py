@@ -58,7 +58,7 @@ from bayesbg.cosi.spectral.tables import PAPER, PaperSource
 from bayesbg.cosi.spectral.two_step import BandFlux, band_flux_dataset, fit_band_fluxes
 
 __all__ = ["SourceOutcome", "SourceSimulation", "StudySettings", "paper_band_flux",
-           "run_source", "simulate_source", "visibility_blocks"]
+           "reference_spectra", "run_source", "simulate_source", "visibility_blocks"]
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +188,37 @@ def _instruments(source: PaperSource, spectrum: PhotonSpectrum, flux: float,
         low = 3.0 if base == "NuSTAR" else 0.0
         out.append(InstrumentData.from_ogip(spectrum_data, energy_min=low))
     return out
+
+
+def reference_spectra(name: str, rng: np.random.Generator, *, exposure_scale: float = 1.0
+                      ) -> tuple[PhotonSpectrum, float, list[InstrumentData]]:
+    """The other instruments' simulated spectra of one source of :data:`PAPER`, as the
+    joint fit sees them (step 3 of the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        ``"crab"``, ``"cygx1"`` or ``"cena"``.
+    rng : `numpy.random.Generator`
+        The study draws them from the source's generator after the COSI counts
+        (`SourceSimulation.rng`).
+    exposure_scale : float
+        Scales the paper's exposures. Default 1.
+
+    Returns
+    -------
+    spectrum : `PhotonSpectrum`
+        The joint fit's spectrum (photon flux in 3-79 keV, NuSTAR's band).
+    photon_flux : float
+        The injected photon flux in that band, ph cm-2 s-1.
+    instruments : list of `InstrumentData`
+        NuSTAR FPMA (the reference), FPMB, Swift-BAT (and IBIS), with the paper's
+        cross-normalisations.
+    """
+    source = PAPER[name]
+    spectrum = _spectrum(source, flux_band=(3.0, 79.0))
+    flux = _photon_flux(spectrum, source)
+    return spectrum, flux, _instruments(source, spectrum, flux, rng, exposure_scale)
 
 
 @dataclass
@@ -371,10 +402,8 @@ def run_source(name: str, settings: StudySettings) -> SourceOutcome:
 
     # 3. joint forward-folded fit with the other instruments (NuSTAR FPMA the reference)
     start = time.perf_counter()
-    joint_spectrum = _spectrum(source, flux_band=(3.0, 79.0))
-    joint_flux = _photon_flux(joint_spectrum, source)
-    instruments = _instruments(source, joint_spectrum, joint_flux, rng,
-                               settings.exposure_scale)
+    joint_spectrum, joint_flux, instruments = reference_spectra(
+        name, rng, exposure_scale=settings.exposure_scale)
     problem = ForwardFoldProblem(joint_spectrum, cosi=counts, instruments=instruments,
                                  report_bands=[band])
     joint_truth = {"photon_flux": joint_flux, **source.shape(),

@@ -13,13 +13,14 @@ from bayesbg.cosi.spectral import (
     ForwardFoldProblem,
     InstrumentData,
     PhotonSpectrum,
+    ShapePrior,
     band_flux_dataset,
     fit_band_fluxes,
     fit_forward_folded,
     forward_fold_model,
     maximum_likelihood_forward_folded,
 )
-from bayesbg.cosi.spectral.fit import laplace_inverse_metric
+from bayesbg.cosi.spectral.fit import laplace_inverse_metric, shapes_on_bound
 from bayesbg.cosi.spectral.program import amplitude_log_scale
 from bayesbg.cosi.spectral.reference import reference_instrument
 from bayesbg.stan import SamplerWarning, laplace
@@ -179,6 +180,33 @@ def test_laplace_metric_is_the_posterior_scale_of_each_coordinate(spectral_model
     assert np.sqrt(variance[0]) == pytest.approx(nuts_sd, rel=0.35)
 
 
+def test_no_laplace_metric_for_a_shape_on_its_bound(spectral_model, toy, monkeypatch):
+    """An index bounded away from the truth (1.4, bounds 1.6-3): the maximum likelihood
+    puts it on the bound, where the Hessian does not exist; NUTS starts from the unit
+    metric without a CmdStan run that must fail."""
+    bounded = PhotonSpectrum("cutoffpl", priors={
+        "index": ShapePrior(1.6, 3.0, "normal", 2.0, 0.5)})
+    problem = ForwardFoldProblem(bounded, cosi=toy["counts"])
+    mode = maximum_likelihood_forward_folded(problem, seed=1, model=spectral_model)
+    shape = np.atleast_1d(mode.estimate["shape_free"])
+    assert shapes_on_bound(problem, shape) == {"index": pytest.approx(1.6, abs=1e-4)}
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("laplace should not run")
+
+    monkeypatch.setattr("bayesbg.cosi.spectral.fit.laplace", no_run)
+    assert laplace_inverse_metric(problem, mode, seed=1, model=spectral_model) is None
+
+
+def test_shapes_on_bound_reads_the_prior_bounds(toy):
+    problem = ForwardFoldProblem(PhotonSpectrum("cutoffpl"), cosi=toy["counts"])
+    lower = problem.spectrum.prior("index").lower
+    upper = problem.spectrum.prior("ecut").upper
+    assert shapes_on_bound(problem, np.array([1.4, 300.0])) == {}
+    assert shapes_on_bound(problem, np.array([lower, upper])) == {"index": lower,
+                                                                   "ecut": upper}
+
+
 def test_amplitude_log_scale_is_one_over_root_counts(toy):
     counts = toy["counts"]
     scale = amplitude_log_scale(counts)
@@ -200,3 +228,5 @@ def test_laplace_rejects_bad_arguments(spectral_model, joint):
         laplace(spectral_model, data, mode, seed=1, jacobian=True)
     with pytest.raises(ValueError, match="metric"):
         laplace_inverse_metric(joint, mode, seed=1, model=spectral_model, metric="unit_e")
+    with pytest.raises(ValueError, match="use_priors"):  # the metric needs priors on
+        laplace_inverse_metric(joint, mode, seed=1, model=spectral_model, data=data)

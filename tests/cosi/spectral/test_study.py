@@ -14,7 +14,8 @@ import pytest
 
 from bayesbg.config import SamplerConfig
 from bayesbg.cosi.spectral.config import StudyConfig, quick_settings
-from bayesbg.cosi.spectral.study import StudySettings, visibility_blocks
+from bayesbg.cosi.spectral.study import StudySettings, reference_spectra, visibility_blocks
+from bayesbg.cosi.spectral.tables import PAPER
 
 from .conftest import RMF
 
@@ -54,6 +55,24 @@ def test_time_nodes_at_the_edges_of_kept_stretches():
                                   [1, 1, 1, 1, 1, 1, 2, 2, 2, 3])
     np.testing.assert_array_equal(visibility_blocks(visible, split=2),
                                   [1, 1, 1, 2, 2, 2, 3, 4, 4, 5])
+
+
+def test_reference_spectra_are_the_papers_instruments_and_spectrum():
+    spectrum, flux, instruments = reference_spectra("cygx1", np.random.default_rng(3))
+    assert [i.name for i in instruments] == ["NuSTAR FPMA", "NuSTAR FPMB", "Swift-BAT",
+                                             "INTEGRAL/IBIS"]
+    assert spectrum.flux_band == (3.0, 79.0) and spectrum.kind == PAPER["cygx1"].kind
+    shape = PAPER["cygx1"].shape()
+    norm = flux * np.exp(spectrum.log_norm(1.0, shape))
+    assert norm == pytest.approx(PAPER["cygx1"].parameters["norm"][0], rel=1e-9)
+    again = reference_spectra("cygx1", np.random.default_rng(3))[2]
+    for first, second in zip(instruments, again, strict=True):  # seeded: reproducible
+        np.testing.assert_array_equal(first.value, second.value)
+    other = reference_spectra("cygx1", np.random.default_rng(4))[2]
+    assert not np.array_equal(instruments[0].value, other[0].value)
+    # the exposure scale changes the counts of the Poisson reference
+    scaled = reference_spectra("cygx1", np.random.default_rng(3), exposure_scale=4.0)[2]
+    assert scaled[0].value.sum() == pytest.approx(4 * instruments[0].value.sum(), rel=0.05)
 
 
 @pytest.mark.slow
