@@ -112,7 +112,6 @@ class StanData(Mapping[str, Any]):
         self.close()
 
 
-
 def sample(
     model: cmdstanpy.CmdStanModel,
     data: Mapping[str, Any],
