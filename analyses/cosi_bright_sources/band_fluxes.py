@@ -10,7 +10,7 @@ injected one). Writes ``band_fluxes.json`` beside this file (or ``--json FILE``)
 Usage::
 
     .venv/bin/python analyses/cosi_bright_sources/band_fluxes.py [--sources crab cena]
-        [--days N] [--seed N] [--json FILE]
+        [--days N] [--seed N] [--json FILE] [--overwrite]
 """
 
 from __future__ import annotations
@@ -30,13 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     """Run the band fluxes (module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=HERE / "bright_sources.toml")
-    parser.add_argument("--sources", nargs="+", default=None)
+    from bayesbg.cosi.spectral.tables import PAPER
+
+    parser.add_argument("--sources", nargs="+", default=None, choices=sorted(PAPER))
     parser.add_argument("--days", type=int, default=None,
                         help="repeated days (default: the paper's observation time)")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed (default: the configuration's)")
     parser.add_argument("--json", type=Path, default=HERE / "band_fluxes.json")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --json file")
     args = parser.parse_args(argv)
+    if args.json.exists() and not args.overwrite:
+        parser.error(f"--json: {args.json} exists; pass --overwrite to replace it")
 
     from bayesbg.atomic import atomic_file
     from bayesbg.cosi.spectral import PhotonSpectrum

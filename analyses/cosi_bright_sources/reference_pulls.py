@@ -11,13 +11,14 @@ This script measures, per source, the part those spectra play:
    sd of each parameter's pulls, how many beyond 2 and 3 (a calibrated fit: 0, 1, 4.6 %
    and 0.27 %), and a Kolmogorov-Smirnov p-value against N(0, 1).
 
-Writes ``reference_pulls.json`` beside this file (or ``--json FILE``). About 1 s per
+Writes ``reference_pulls.json`` beside this file (or ``--json FILE``; an existing file
+only with ``--overwrite``). About 1 s per
 realization; the refit simulates the source first (20-60 s at full exposure).
 
 Usage::
 
     .venv/bin/python analyses/cosi_bright_sources/reference_pulls.py [--sources cena cygx1]
-        [--realizations 600] [--refit] [--quick] [--json FILE]
+        [--realizations 400] [--refit] [--quick] [--json FILE] [--overwrite]
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ import sys
 import time
 from pathlib import Path
 
+import cmdstanpy
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+LAPLACE_DRAWS = 300
 
 
-def instrument_pulls(name: str, rng: np.random.Generator, seed: int, model) -> dict:
+def instrument_pulls(name: str, rng: np.random.Generator, seed: int,
+                     model: cmdstanpy.CmdStanModel) -> dict:
     """Pulls of one realization of a source's other instruments, fitted alone."""
     from bayesbg.cosi.spectral import ForwardFoldProblem, maximum_likelihood_forward_folded
     from bayesbg.cosi.spectral.study import reference_spectra
@@ -45,7 +49,7 @@ def instrument_pulls(name: str, rng: np.random.Generator, seed: int, model) -> d
     problem = ForwardFoldProblem(spectrum, instruments=instruments)
     mode = maximum_likelihood_forward_folded(problem, seed=seed, model=model)
     draws = laplace(model, problem.to_stan_data(use_priors=False), mode, seed=seed,
-                    draws=300)
+                    draws=LAPLACE_DRAWS)
     constants = list(problem.dataset_names[1:])
     names = [*spectrum.free_parameters, *constants, "norm"]
     truth = [*(source.shape()[k] for k in spectrum.free_parameters),
@@ -53,9 +57,9 @@ def instrument_pulls(name: str, rng: np.random.Generator, seed: int, model) -> d
     estimate = [*np.atleast_1d(mode.estimate["shape_free"]),
                 *np.atleast_1d(mode.estimate["cross_norm_free"]),
                 float(mode.estimate["norm"])]
-    shape = np.asarray(draws.stan_variable("shape_free")).reshape(300, -1)
+    shape = np.asarray(draws.stan_variable("shape_free")).reshape(LAPLACE_DRAWS, -1)
     sd = [*shape.std(axis=0), *np.asarray(draws.stan_variable("cross_norm_free")).reshape(
-        300, -1).std(axis=0), float(np.std(draws.stan_variable("norm")))]
+        LAPLACE_DRAWS, -1).std(axis=0), float(np.std(draws.stan_variable("norm")))]
     return {n: {"estimate": float(e), "truth": float(t), "sd": float(s),
                 "pull": float((e - t) / s)}
             for n, e, t, s in zip(names, estimate, truth, sd, strict=True)}
@@ -65,14 +69,23 @@ def main(argv: list[str] | None = None) -> int:
     """Refit and calibrate (module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=HERE / "bright_sources.toml")
-    parser.add_argument("--sources", nargs="+", default=None)
-    parser.add_argument("--realizations", type=int, default=600)
+    from bayesbg.cosi.spectral.tables import PAPER
+
+    parser.add_argument("--sources", nargs="+", default=None, choices=sorted(PAPER))
+    parser.add_argument("--realizations", type=int, default=400,
+                        help="fresh realizations per source (0: none)")
     parser.add_argument("--refit", action="store_true",
                         help="also refit the study's own realization")
     parser.add_argument("--quick", action="store_true",
                         help="the quick run's realization (with --refit)")
     parser.add_argument("--json", type=Path, default=HERE / "reference_pulls.json")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --json file")
     args = parser.parse_args(argv)
+    if args.realizations < 0:
+        parser.error(f"--realizations: expected a count >= 0, found {args.realizations}")
+    if args.json.exists() and not args.overwrite:
+        parser.error(f"--json: {args.json} exists; pass --overwrite to replace it")
 
     import logging
 

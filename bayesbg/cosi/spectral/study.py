@@ -174,22 +174,6 @@ def _photon_flux(spectrum: PhotonSpectrum, source: PaperSource) -> float:
     return source.parameters["norm"][0] / math.exp(spectrum.log_norm(1.0, source.shape()))
 
 
-def _instruments(source: PaperSource, spectrum: PhotonSpectrum, flux: float,
-                 rng: np.random.Generator, scale: float) -> list[InstrumentData]:
-    out = []
-    for group, (value, _) in source.cross_norm.items():
-        if group == "COSI":
-            continue
-        base = "NuSTAR" if group.startswith("NuSTAR") else group
-        toy = reference_instrument(base)
-        spectrum_data = toy.simulate(
-            rng, lambda edges: spectrum.bin_flux(edges, flux, source.shape()),
-            exposure=EXPOSURES[source.name][base] * scale, cross_norm=value, name=group)
-        low = 3.0 if base == "NuSTAR" else 0.0
-        out.append(InstrumentData.from_ogip(spectrum_data, energy_min=low))
-    return out
-
-
 def reference_spectra(name: str, rng: np.random.Generator, *, exposure_scale: float = 1.0
                       ) -> tuple[PhotonSpectrum, float, list[InstrumentData]]:
     """The other instruments' simulated spectra of one source of :data:`PAPER`, as the
@@ -218,7 +202,17 @@ def reference_spectra(name: str, rng: np.random.Generator, *, exposure_scale: fl
     source = PAPER[name]
     spectrum = _spectrum(source, flux_band=(3.0, 79.0))
     flux = _photon_flux(spectrum, source)
-    return spectrum, flux, _instruments(source, spectrum, flux, rng, exposure_scale)
+    instruments = []
+    for group, (value, _) in source.cross_norm.items():
+        if group == "COSI":
+            continue
+        base = "NuSTAR" if group.startswith("NuSTAR") else group
+        simulated = reference_instrument(base).simulate(
+            rng, lambda edges: spectrum.bin_flux(edges, flux, source.shape()),
+            exposure=EXPOSURES[name][base] * exposure_scale, cross_norm=value, name=group)
+        low = 3.0 if base == "NuSTAR" else 0.0
+        instruments.append(InstrumentData.from_ogip(simulated, energy_min=low))
+    return spectrum, flux, instruments
 
 
 @dataclass
