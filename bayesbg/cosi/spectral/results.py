@@ -17,12 +17,20 @@ import numpy as np
 
 from bayesbg.cosi.spectral.spectrum import PhotonSpectrum
 from bayesbg.cosi.spectral.study import SourceOutcome, StudySettings
-from bayesbg.cosi.spectral.tables import paper_rows, pull
+from bayesbg.cosi.spectral.tables import (
+    paper_draws,
+    paper_rows,
+    pull,
+    truth_tail_probability,
+)
 from bayesbg.stan import stan_versions, write_analysis_run_dir
 
 __all__ = ["outcome_checks", "outcome_record", "outcome_tables", "write_study_run_dir"]
 
 log = logging.getLogger(__name__)
+
+TWO_SIGMA_TAIL = math.erfc(2 / math.sqrt(2))
+"""Two-sided tail probability of 2 sigma (0.0455)."""
 
 COLUMNS = ["parameter", "unit", "paper (90 %)", "bayesbg median [5 %, 95 %]", "truth",
            "pull"]
@@ -98,11 +106,25 @@ def outcome_checks(outcome: SourceOutcome) -> list[dict[str, Any]]:
     rows = outcome_tables(outcome)[0]["rows"]
     pulls = {row[0]: row[5] for row in rows if not math.isnan(row[5])}
     worst = max(pulls.items(), key=lambda kv: abs(kv[1]))
+    posterior = outcome.joint.inference_data.posterior
+    names, draws, truth = paper_draws(
+        source, posterior, outcome.truth,
+        datasets=tuple(posterior["cross_norm"].coords["dataset"].values))
+    tail = truth_tail_probability(draws, truth)
+    beyond = [name for name, value in pulls.items() if abs(value) >= 2]
     checks.append({"name": f"{source.name}: joint fit recovers the truth",
-                   "status": "pass" if abs(worst[1]) < 2 else "fail",
-                   "detail": f"largest |pull| {abs(worst[1]):.2f} ({worst[0]}) over "
-                             f"{len(pulls)} parameters and constants",
-                   "advice": "Look at the posterior of that parameter and its prior."})
+                   "status": "pass" if tail > TWO_SIGMA_TAIL else "fail",
+                   "detail": f"truth {'inside' if tail > TWO_SIGMA_TAIL else 'outside'} the "
+                             f"joint 2-sigma (95.45 %) credible region of the "
+                             f"{len(names)} parameters and constants (posterior mass "
+                             f"farther out: {_tail_text(tail, draws.shape[0])}); one by "
+                             f"one, {len(beyond)} pull(s) beyond 2"
+                             + (f" ({', '.join(beyond)})" if beyond else "")
+                             + f", largest |pull| {abs(worst[1]):.2f} ({worst[0]}); "
+                             f"{len(pulls) * TWO_SIGMA_TAIL:.2f} expected by chance",
+                   "advice": "Look at the posterior of the parameters with the largest "
+                             "pulls and at their priors; refit the other instruments alone "
+                             "(analyses/cosi_bright_sources/reference_pulls.py)."})
     cosi_truth = outcome.observation["cosi_truth"]
     outside = []
     for name, value in cosi_truth.items():
@@ -149,6 +171,10 @@ def outcome_checks(outcome: SourceOutcome) -> list[dict[str, Any]]:
                        "; ".join(c.name for c in result.diagnostics.checks if not c.passed),
                        "advice": "Run more iterations."})
     return checks
+
+
+def _tail_text(tail: float, n_draws: int) -> str:
+    return f"p < {1 / n_draws:.1g}" if tail == 0 else f"p = {tail:.3f}"
 
 
 def _both_recover(outcome: SourceOutcome) -> bool:
@@ -232,12 +258,20 @@ def _figure(outcome: SourceOutcome) -> bytes:
     return buffer.getvalue()
 
 
+def _netcdf(result: Any) -> Any:
+    def write(path: Path) -> None:
+        result.inference_data.to_netcdf(str(path), engine="h5netcdf")
+    return write
+
+
 def write_study_run_dir(outcomes: Sequence[SourceOutcome], settings: StudySettings,
                         run_dir: str | Path, *, overwrite: bool = False,
                         wall_time_s: float | None = None,
                         inputs: dict[str, Path] | None = None) -> Path:
     """The study's run directory (``summary.json`` with tables, checks and figures,
-    ``results.json``, one spectrum figure per source) and its ``report.html``."""
+    ``results.json``, one spectrum figure per source, the posteriors of each source's
+    three fits as ``posterior_<source>_<joint|cosi_only|two_step>.nc``) and its
+    ``report.html``."""
     from bayesbg.report import write_report
 
     tables, checks, figures, files = [], [], [], {}
@@ -248,6 +282,9 @@ def write_study_run_dir(outcomes: Sequence[SourceOutcome], settings: StudySettin
         files[name] = _figure(outcome)
         figures.append({"file": name, "caption": f"{outcome.source.title}: injected "
                         "spectrum, joint and COSI-only posteriors (90 %), COSI band fluxes"})
+        for label, result in (("joint", outcome.joint), ("cosi_only", outcome.cosi_only),
+                              ("two_step", outcome.two_step)):
+            files[f"posterior_{outcome.source.name}_{label}.nc"] = _netcdf(result)
     record = {o.source.name: outcome_record(o) for o in outcomes}
     files["results.json"] = (json.dumps(record, indent=1, default=float) + "\n").encode()
     key = "; ".join(f"{o.source.name} {o.report_band.energy_min:g}-"

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PAPER", "PaperSource", "paper_rows", "pull"]
+__all__ = ["PAPER", "PaperSource", "paper_draws", "paper_rows", "pull",
+           "truth_tail_probability"]
 
 
 @dataclass(frozen=True)
@@ -144,3 +145,88 @@ def paper_rows(source: PaperSource, posterior: Any, truth: Mapping[str, float],
         rows.append([f"Const. {group}", "", paper, _cell(draws), truth.get(key, math.nan),
                      pull(draws, truth[key]) if key in truth else math.nan])
     return rows
+
+
+_INDICES = ("index", "index1", "index2")
+
+
+def paper_draws(source: PaperSource, posterior: Any, truth: Mapping[str, float], *,
+                datasets: tuple[str, ...]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The draws and truths of the table's fitted rows, for a joint check of them.
+
+    The rows of `paper_rows` that have a pull: the free shape parameters, ``norm`` and the
+    free cross-normalisations with a truth. Photon indices stay as they are; the positive
+    parameters (energies, ``norm``, constants) are taken as logarithms, on which their
+    posteriors are closer to Gaussian.
+
+    Returns
+    -------
+    names : list of str
+        The rows' symbols (``"Gamma"``, ``"Const. COSI"``, ...).
+    draws : ndarray, shape (n_draws, n_rows)
+    truth : ndarray, shape (n_rows,)
+    """
+    names, columns, values = [], [], []
+    for name in source.parameters:
+        if name in posterior and name in truth:
+            draws = np.asarray(posterior[name].values, dtype=float).ravel()
+            value = float(truth[name])
+            if name not in _INDICES:
+                draws, value = np.log(draws), math.log(value)
+            names.append(_SYMBOLS.get(name, name))
+            columns.append(draws)
+            values.append(value)
+    for index, group in enumerate(datasets[1:], start=1):
+        key = f"cross_norm:{group}"
+        if key in truth:
+            draws = np.asarray(posterior["cross_norm"].isel(dataset=index).values,
+                               dtype=float).ravel()
+            names.append(f"Const. {group}")
+            columns.append(np.log(draws))
+            values.append(math.log(float(truth[key])))
+    return names, np.column_stack(columns), np.asarray(values)
+
+
+def truth_tail_probability(draws: np.ndarray, truth: np.ndarray) -> float:
+    """Posterior mass at least as far from the posterior mean as the truth.
+
+    The distance is Mahalanobis, with the mean and covariance of the draws: the truth lies
+    inside the joint credible region of level ``1 - p`` bounded by the ellipsoid through
+    it, and inside the joint 2-sigma region (95.45 %) when ``p > 0.0455``. Unlike a check
+    of each parameter's pull, this is one test whatever the number of parameters and
+    their correlations (a photon index and its normalisation move together). If the truth
+    were a draw of the posterior (a calibrated fit), ``p`` would be uniform on [0, 1]
+    whatever the posterior's shape: it is the rank of the truth's distance among the
+    draws' distances, as in simulation-based calibration.
+
+    Parameters
+    ----------
+    draws : array_like, shape (n_draws, n_parameters)
+        Posterior draws (at least ``n_parameters + 1`` of them, with a non-singular
+        covariance).
+    truth : array_like, shape (n_parameters,)
+
+    Returns
+    -------
+    float
+        The fraction of draws whose distance is at least the truth's; 0 when the truth is
+        farther than every draw (then ``p < 1 / n_draws``).
+    """
+    draws = np.asarray(draws, dtype=float)
+    truth = np.asarray(truth, dtype=float)
+    if draws.ndim != 2 or truth.shape != (draws.shape[1],):
+        raise ValueError(f"draws must be (n_draws, n_parameters) and truth (n_parameters,); "
+                         f"got {draws.shape} and {truth.shape}")
+    if draws.shape[0] <= draws.shape[1] or not np.all(np.isfinite(draws)):
+        raise ValueError(f"need more finite draws than parameters; got {draws.shape}")
+    mean = draws.mean(axis=0)
+    covariance = np.atleast_2d(np.cov(draws, rowvar=False))
+    try:
+        factor = np.linalg.cholesky(covariance)
+    except np.linalg.LinAlgError:
+        raise ValueError("the draws' covariance is singular (a parameter that does not "
+                         "vary, or two that move exactly together)") from None
+    white = np.linalg.solve(factor, (draws - mean).T)
+    distance = np.einsum("ij,ij->j", white, white)
+    white_truth = np.linalg.solve(factor, truth - mean)
+    return float(np.mean(distance >= white_truth @ white_truth))
