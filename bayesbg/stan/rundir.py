@@ -167,7 +167,15 @@ def check_run_dir(run_dir: str | Path, *, overwrite: bool = False) -> Path:
 
 
 def sha256_stan_data(data: Mapping[str, Any]) -> str:
-    """SHA-256 of Stan data as canonical JSON (sorted keys, arrays as nested lists).
+    """SHA-256 of Stan data in a canonical binary form.
+
+    Keys are taken in sorted order; each value as an array of 64-bit little-endian
+    integers (integer or boolean values) or floats (any other number), with its shape,
+    so ``[1, 2]``, ``np.array([1, 2])`` and ``np.int32`` values of the same numbers hash
+    alike and an integer ``3`` differs from a float ``3.0`` (as Stan's ``int`` and
+    ``real``). A value that is not a rectangular numeric array (ragged nested lists) is
+    hashed as canonical JSON. For the full-scale COSI spectral data (22 million numbers)
+    this takes ~0.5 s where hashing JSON text took ~12 s.
 
     Parameters
     ----------
@@ -179,8 +187,24 @@ def sha256_stan_data(data: Mapping[str, Any]) -> str:
     digest : str
         64 hex digits.
     """
-    text = json.dumps(_jsonable(dict(data)), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    digest = hashlib.sha256(b"bayesbg stan data v2\0")
+    for key, value in sorted(data.items(), key=lambda item: str(item[0])):
+        digest.update(str(key).encode() + b"\0")
+        digest.update(_canonical_bytes(value))
+    return digest.hexdigest()
+
+
+def _canonical_bytes(value: Any) -> bytes:
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged
+        array = None
+    if array is not None and array.dtype.kind in "biuf":
+        dtype = "<i8" if array.dtype.kind in "biu" else "<f8"
+        head = f"{dtype}:{','.join(map(str, array.shape))}:".encode()
+        return head + np.ascontiguousarray(array, dtype=dtype).tobytes()
+    text = json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"))
+    return b"json:" + text.encode() + b"\0"
 
 
 def sha256_stan_program(model: cmdstanpy.CmdStanModel) -> dict[str, str]:

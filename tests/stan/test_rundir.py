@@ -38,6 +38,16 @@ def test_stan_data_hash_is_canonical():
     same = {"x": [[0.5, 1.0]], "y": [1, 2], "N": np.int64(2)}
     assert sha256_stan_data(data) == sha256_stan_data(same)
     assert sha256_stan_data(data) != sha256_stan_data({**same, "N": 3})
+    assert sha256_stan_data({"y": np.array([1, 2], dtype=np.int32)}) == \
+        sha256_stan_data({"y": [1, 2]})
+    # Stan's int and real differ, and so do shapes and names holding the same numbers
+    assert sha256_stan_data({"N": 3}) != sha256_stan_data({"N": 3.0})
+    assert sha256_stan_data({"x": [[1.0, 2.0]]}) != sha256_stan_data({"x": [1.0, 2.0]})
+    assert sha256_stan_data({"a": [1.0], "b": [2.0]}) != \
+        sha256_stan_data({"a": [2.0], "b": [1.0]})
+    assert sha256_stan_data({"x": [1.0, -0.0]}) != sha256_stan_data({"x": [1.0, 1e-300]})
+    # ragged arrays (arrays of arrays of different lengths) are hashed as JSON
+    assert sha256_stan_data({"r": [[1], [2, 3]]}) != sha256_stan_data({"r": [[1, 2], [3]]})
 
 
 def _fit(template_model, run_dir, *, overwrite=False, seed=21):
