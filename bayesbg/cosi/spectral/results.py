@@ -25,7 +25,8 @@ from bayesbg.cosi.spectral.tables import (
 )
 from bayesbg.stan import stan_versions, write_analysis_run_dir
 
-__all__ = ["outcome_checks", "outcome_record", "outcome_tables", "write_study_run_dir"]
+__all__ = ["joint_truth_check", "outcome_checks", "outcome_record", "outcome_tables",
+           "write_study_run_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -106,18 +107,14 @@ def outcome_checks(outcome: SourceOutcome) -> list[dict[str, Any]]:
     rows = outcome_tables(outcome)[0]["rows"]
     pulls = {row[0]: row[5] for row in rows if not math.isnan(row[5])}
     worst = max(pulls.items(), key=lambda kv: abs(kv[1]))
-    posterior = outcome.joint.inference_data.posterior
-    names, draws, truth = paper_draws(
-        source, posterior, outcome.truth,
-        datasets=tuple(posterior["cross_norm"].coords["dataset"].values))
-    tail = truth_tail_probability(draws, truth)
+    names, tail, n_draws = joint_truth_check(outcome)
     beyond = [name for name, value in pulls.items() if abs(value) >= 2]
     checks.append({"name": f"{source.name}: joint fit recovers the truth",
                    "status": "pass" if tail > TWO_SIGMA_TAIL else "fail",
                    "detail": f"truth {'inside' if tail > TWO_SIGMA_TAIL else 'outside'} the "
                              f"joint 2-sigma (95.45 %) credible region of the "
                              f"{len(names)} parameters and constants (posterior mass "
-                             f"farther out: {_tail_text(tail, draws.shape[0])}); one by "
+                             f"farther out: {_tail_text(tail, n_draws)}); one by "
                              f"one, {len(beyond)} pull(s) beyond 2"
                              + (f" ({', '.join(beyond)})" if beyond else "")
                              + f", largest |pull| {abs(worst[1]):.2f} ({worst[0]}); "
@@ -173,6 +170,25 @@ def outcome_checks(outcome: SourceOutcome) -> list[dict[str, Any]]:
     return checks
 
 
+def joint_truth_check(outcome: SourceOutcome) -> tuple[list[str], float, int]:
+    """The joint fit's table rows against the truth, all at once.
+
+    Returns
+    -------
+    names : list of str
+        The rows checked (free shapes, ``norm``, free constants).
+    tail : float
+        `truth_tail_probability` of their draws: > 0.0455 for the truth inside the joint
+        2-sigma credible region.
+    n_draws : int
+    """
+    posterior = outcome.joint.inference_data.posterior
+    names, draws, truth = paper_draws(
+        outcome.source, posterior, outcome.truth,
+        datasets=tuple(posterior["cross_norm"].coords["dataset"].values))
+    return names, truth_tail_probability(draws, truth), draws.shape[0]
+
+
 def _tail_text(tail: float, n_draws: int) -> str:
     return f"p < {1 / n_draws:.1g}" if tail == 0 else f"p = {tail:.3f}"
 
@@ -198,6 +214,8 @@ def outcome_record(outcome: SourceOutcome) -> dict[str, Any]:
     return {"observation": outcome.observation, "truth": outcome.truth,
             "cosi_only": summary(outcome.cosi_only), "two_step": summary(outcome.two_step),
             "joint": summary(outcome.joint),
+            "joint_truth_check": dict(zip(("rows", "tail_probability", "n_draws"),
+                                          joint_truth_check(outcome), strict=True)),
             "band_fluxes": [b.to_dict() for b in outcome.band_fluxes],
             "report_band": {**outcome.report_band.to_dict(),
                             "truth": outcome.report_band_truth},

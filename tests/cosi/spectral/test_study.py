@@ -3,6 +3,7 @@ into a results page that renders in headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -102,3 +103,13 @@ def test_one_source_end_to_end_renders(tmp_path):
                  "COSI band flux", "spectrum_cena.png", "joint fit recovers the truth"):
         assert text in dom.stdout, text
     assert dom.stdout.count("<img") >= 1
+    # the posteriors of the three fits, and the joint check's numbers
+    import arviz as az
+
+    joint = az.from_netcdf(run_dir / "posterior_cena_joint.nc")
+    assert "cross_norm" in joint.posterior
+    for label in ("cosi_only", "two_step"):
+        assert (run_dir / f"posterior_cena_{label}.nc").is_file()
+    check = json.loads((run_dir / "results.json").read_text())["cena"]["joint_truth_check"]
+    assert check["rows"][0] == "Gamma" and "Const. COSI" in check["rows"]
+    assert 0.0 <= check["tail_probability"] <= 1.0 and check["n_draws"] == 300
