@@ -206,3 +206,23 @@ def test_config_merges_the_nodes_of_several_schemes(tmp_path):
         with pytest.raises(ValueError, match="scheme: expected one of"):
             CosiFitConfig.from_toml(CONFIG.format(dataset="data.nc", scheme=bad),
                                     base=tmp_path)
+
+
+def test_maximum_likelihood_asks_for_a_tight_gradient_tolerance(reduced_problem,
+                                                                 monkeypatch):
+    """CmdStan's default relative-gradient tolerance stopped a weak-source band fit at its
+    start (TS 4.4 instead of 22.8; `bayesbg.cosi.fit.maximum_likelihood`); the slow
+    test below reproduces that fit."""
+    import bayesbg.cosi.fit as fit_module
+
+    seen = {}
+
+    def capture(model, data, **kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("captured")
+
+    monkeypatch.setattr(fit_module, "optimize", capture)
+    with pytest.raises(RuntimeError, match="captured"):
+        maximum_likelihood(reduced_problem[0], seed=1, model=object())
+    assert seen["algorithm"] == "lbfgs" and seen["tol_rel_grad"] <= 1e3
+    assert seen["jacobian"] is False and seen["sig_figs"] == 15
