@@ -40,8 +40,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 LAPLACE_DRAWS = 300
-INDICES = ("index", "index1", "index2")
-TWO_SIGMA_TAIL = 0.0455
 
 
 def instrument_pulls(name: str, rng: np.random.Generator, seed: int,
@@ -49,7 +47,7 @@ def instrument_pulls(name: str, rng: np.random.Generator, seed: int,
     """Pulls of one realization of a source's other instruments, fitted alone."""
     from bayesbg.cosi.spectral import ForwardFoldProblem, maximum_likelihood_forward_folded
     from bayesbg.cosi.spectral.study import reference_spectra
-    from bayesbg.cosi.spectral.tables import PAPER, truth_tail_probability
+    from bayesbg.cosi.spectral.tables import PAPER, PHOTON_INDICES, truth_tail_probability
     from bayesbg.stan import laplace
 
     source = PAPER[name]
@@ -71,7 +69,7 @@ def instrument_pulls(name: str, rng: np.random.Generator, seed: int,
     columns = np.column_stack([
         shape, np.asarray(draws.stan_variable("cross_norm_free")).reshape(LAPLACE_DRAWS, -1),
         np.asarray(draws.stan_variable("norm")).reshape(LAPLACE_DRAWS, 1)])
-    linear = np.array([n in INDICES for n in names])
+    linear = np.array([n in PHOTON_INDICES for n in names])
     columns = np.where(linear, columns, np.log(columns))
     centre = np.where(linear, truth, np.log(truth))
     pulls = {n: {"estimate": float(e), "truth": float(t), "sd": float(s),
@@ -110,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     from bayesbg.cosi.spectral import forward_fold_model
     from bayesbg.cosi.spectral.config import StudyConfig, quick_settings
     from bayesbg.cosi.spectral.study import simulate_source
+    from bayesbg.cosi.spectral.tables import TWO_SIGMA_TAIL
     from bayesbg.logs import quiet_library_loggers
 
     logging.getLogger("bayesbg").setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ import numpy as np
 from bayesbg.cosi.spectral.spectrum import PhotonSpectrum
 from bayesbg.cosi.spectral.study import SourceOutcome, StudySettings
 from bayesbg.cosi.spectral.tables import (
+    TWO_SIGMA_TAIL,
     paper_draws,
     paper_rows,
     pull,
@@ -29,9 +30,6 @@ __all__ = ["joint_truth_check", "outcome_checks", "outcome_record", "outcome_tab
            "write_study_run_dir"]
 
 log = logging.getLogger(__name__)
-
-TWO_SIGMA_TAIL = math.erfc(2 / math.sqrt(2))
-"""Two-sided tail probability of 2 sigma (0.0455)."""
 
 COLUMNS = ["parameter", "unit", "paper (90 %)", "bayesbg median [5 %, 95 %]", "truth",
            "pull"]

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PAPER", "PaperSource", "paper_draws", "paper_rows", "pull",
-           "truth_tail_probability"]
+__all__ = ["PAPER", "PHOTON_INDICES", "TWO_SIGMA_TAIL", "PaperSource", "paper_draws",
+           "paper_rows", "pull", "truth_tail_probability"]
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,12 @@ def paper_rows(source: PaperSource, posterior: Any, truth: Mapping[str, float],
     return rows
 
 
-_INDICES = ("index", "index1", "index2")
+PHOTON_INDICES = ("index", "index1", "index2")
+"""Shape parameters taken as they are by `paper_draws` (the others as logarithms)."""
+
+TWO_SIGMA_TAIL = math.erfc(2 / math.sqrt(2))
+"""Two-sided tail probability of 2 sigma (0.0455): the truth is inside the joint 2-sigma
+region when `truth_tail_probability` exceeds it."""
 
 
 def paper_draws(source: PaperSource, posterior: Any, truth: Mapping[str, float], *,
@@ -171,7 +176,7 @@ def paper_draws(source: PaperSource, posterior: Any, truth: Mapping[str, float],
         if name in posterior and name in truth:
             draws = np.asarray(posterior[name].values, dtype=float).ravel()
             value = float(truth[name])
-            if name not in _INDICES:
+            if name not in PHOTON_INDICES:
                 draws, value = np.log(draws), math.log(value)
             names.append(_SYMBOLS.get(name, name))
             columns.append(draws)
