@@ -45,37 +45,13 @@ LAPLACE_DRAWS = 300
 def instrument_pulls(name: str, rng: np.random.Generator, seed: int,
                      model: cmdstanpy.CmdStanModel) -> dict:
     """Pulls of one realization of a source's other instruments, fitted alone."""
-    from bayesbg.cosi.spectral import ForwardFoldProblem, maximum_likelihood_forward_folded
-    from bayesbg.cosi.spectral.study import reference_spectra
-    from bayesbg.cosi.spectral.tables import PAPER, PHOTON_INDICES, truth_tail_probability
-    from bayesbg.stan import laplace
+    from bayesbg.cosi.spectral.reference_fit import fit_reference_spectra
 
-    source = PAPER[name]
-    spectrum, _, instruments = reference_spectra(name, rng)
-    problem = ForwardFoldProblem(spectrum, instruments=instruments)
-    mode = maximum_likelihood_forward_folded(problem, seed=seed, model=model)
-    draws = laplace(model, problem.to_stan_data(use_priors=False), mode, seed=seed,
-                    draws=LAPLACE_DRAWS)
-    constants = list(problem.dataset_names[1:])
-    names = [*spectrum.free_parameters, *constants, "norm"]
-    truth = [*(source.shape()[k] for k in spectrum.free_parameters),
-             *(source.cross_norm[k][0] for k in constants), source.parameters["norm"][0]]
-    estimate = [*np.atleast_1d(mode.estimate["shape_free"]),
-                *np.atleast_1d(mode.estimate["cross_norm_free"]),
-                float(mode.estimate["norm"])]
-    shape = np.asarray(draws.stan_variable("shape_free")).reshape(LAPLACE_DRAWS, -1)
-    sd = [*shape.std(axis=0), *np.asarray(draws.stan_variable("cross_norm_free")).reshape(
-        LAPLACE_DRAWS, -1).std(axis=0), float(np.std(draws.stan_variable("norm")))]
-    columns = np.column_stack([
-        shape, np.asarray(draws.stan_variable("cross_norm_free")).reshape(LAPLACE_DRAWS, -1),
-        np.asarray(draws.stan_variable("norm")).reshape(LAPLACE_DRAWS, 1)])
-    linear = np.array([n in PHOTON_INDICES for n in names])
-    columns = np.where(linear, columns, np.log(columns))
-    centre = np.where(linear, truth, np.log(truth))
-    pulls = {n: {"estimate": float(e), "truth": float(t), "sd": float(s),
-                 "pull": float((e - t) / s)}
-             for n, e, t, s in zip(names, estimate, truth, sd, strict=True)}
-    return {"pulls": pulls, "joint_tail": truth_tail_probability(columns, centre)}
+    fit = fit_reference_spectra(name, rng, seed=seed, model=model, draws=LAPLACE_DRAWS)
+    pulls = {n: {"estimate": float(e), "truth": float(t), "sd": float(s), "pull": float(p)}
+             for n, e, t, s, p in zip(fit.names, fit.estimate, fit.truth, fit.sd, fit.pulls,
+                                      strict=True)}
+    return {"pulls": pulls, "joint_tail": fit.joint_tail}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,11 +34,9 @@ from bayesbg.cosi.spectral import (
     PhotonSpectrum,
     ShapePrior,
     fit_forward_folded,
-    maximum_likelihood_forward_folded,
 )
-from bayesbg.cosi.spectral.study import reference_spectra
-from bayesbg.cosi.spectral.tables import PAPER
-from bayesbg.stan import SamplerWarning, laplace
+from bayesbg.cosi.spectral.reference_fit import fit_reference_spectra
+from bayesbg.stan import SamplerWarning
 
 from .conftest import FLUX, TRUTH, needs_rmf, toy_problem
 
@@ -87,22 +85,13 @@ def test_toy_reference_instruments_give_calibrated_errors(spectral_model):
     seed 1 (pull -3.0) is therefore a fluctuation of that realization, not a bias of the
     toy likelihood (a double-counted BAT error would give sd ~0.7); refitting that
     realization alone gives the same value (analyses/cosi_bright_sources/reference_pulls.py)."""
-    source = PAPER["cena"]
-    truth = [source.shape()["index"], source.cross_norm["NuSTAR FPMB"][0],
-             source.cross_norm["Swift-BAT"][0]]
     n = 60
     pulls = np.empty((n, 3))
     for seed in range(n):
-        spectrum, _, instruments = reference_spectra("cena", np.random.default_rng([seed, 77]))
-        problem = ForwardFoldProblem(spectrum, instruments=instruments)
-        mode = maximum_likelihood_forward_folded(problem, seed=seed + 1, model=spectral_model)
-        draws = laplace(spectral_model, problem.to_stan_data(use_priors=False), mode,
-                        seed=seed + 1, draws=400)
-        estimate = [float(np.atleast_1d(mode.estimate["shape_free"])[0]),
-                    *np.atleast_1d(mode.estimate["cross_norm_free"])]
-        sd = [float(draws.stan_variable("shape_free")[:, 0].std()),
-              *draws.stan_variable("cross_norm_free").std(axis=0)]
-        pulls[seed] = (np.asarray(estimate) - truth) / np.asarray(sd)
+        fit = fit_reference_spectra("cena", np.random.default_rng([seed, 77]), seed=seed + 1,
+                                    model=spectral_model, draws=400)
+        assert fit.names == ("index", "NuSTAR FPMB", "Swift-BAT", "norm")
+        pulls[seed] = fit.pulls[:3]
     print("pulls: mean", pulls.mean(axis=0), "sd", pulls.std(axis=0, ddof=1))
     assert np.all(np.abs(pulls.mean(axis=0)) < 0.4)
     assert np.all((pulls.std(axis=0, ddof=1) > 0.75) & (pulls.std(axis=0, ddof=1) < 1.3))
